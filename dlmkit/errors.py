@@ -1,0 +1,61 @@
+"""Errors users see.  ``UserError`` subclasses print as one clear message, exit code 2, no traceback."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import attrs
+
+
+class DlmkitError(Exception):
+    """Base of every dlmkit error."""
+
+
+class UserError(DlmkitError):
+    """Bad input (a recipe, a file, a flag): reported without a traceback, exit code 2."""
+
+    exit_code = 2
+
+
+@attrs.frozen
+class Problem:
+    """One problem in a recipe: where it is and what would be right."""
+
+    where: str
+    message: str
+    hint: str = ""
+
+    def render(self) -> str:
+        text = f"{self.where}: {self.message}" if self.where else self.message
+        return f"{text}\n      {self.hint}" if self.hint else text
+
+
+class RecipeError(UserError):
+    """Every problem of one recipe, reported together."""
+
+    def __init__(self, source: str, problems: Sequence[Problem]):
+        self.source = source
+        self.problems = list(problems)
+        count = len(self.problems)
+        head = f"{source}: {count} problem{'s' if count != 1 else ''}"
+        super().__init__("\n".join([head, *("  " + p.render() for p in self.problems)]))
+
+
+class ComponentNotFound(UserError):
+    """A recipe or command named a component nobody registered."""
+
+
+class PluginConflict(DlmkitError):
+    """Two plugins registered the same component name."""
+
+
+class PluginLoadError(DlmkitError):
+    """A plugin failed to import or validate, in strict mode."""
+
+
+class CheckpointError(UserError):
+    """A checkpoint file is missing, unsafe or does not match the model."""
+
+
+class TrainingDiverged(DlmkitError):
+    """Too many non-finite steps in a row."""

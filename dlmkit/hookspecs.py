@@ -1,0 +1,98 @@
+"""Every hook a dlmkit plugin may implement.
+
+Registration hooks receive a ``register`` callback owned by the host (the simonw/llm pattern):
+``register(name, factory, params=ParamsClass, summary="...")``.  ``params`` is a frozen attrs
+class; a recipe table naming the component is checked against it, and the factory receives an
+instance.  Factories for teachers are called ``factory(params, vocab_size=..., seq_len=...)``;
+every other factory is called ``factory(params)``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+import click
+import pluggy
+
+if TYPE_CHECKING:
+    from dlmkit.interfaces import Teacher
+
+hookspec = pluggy.HookspecMarker("dlmkit")
+hookimpl = pluggy.HookimplMarker("dlmkit")
+
+
+class Register(Protocol):
+    """The callback registration hooks receive."""
+
+    def __call__(
+        self,
+        name: str,
+        factory: Any,
+        params: type | None = None,
+        summary: str = "",
+        override: bool = False,
+    ) -> None: ...
+
+
+@hookspec
+def register_teachers(register: Register) -> None:
+    """Register teacher networks (factory ``(params, vocab_size, seq_len) -> Teacher``)."""
+
+
+@hookspec
+def register_schedules(register: Register) -> None:
+    """Register noise schedules (factory ``(params) -> NoiseSchedule``)."""
+
+
+@hookspec
+def register_objectives(register: Register) -> None:
+    """Register distillation objectives (factory ``(params) -> Objective``)."""
+
+
+@hookspec
+def register_injectors(register: Register) -> None:
+    """Register conditioning injectors (factory ``(params) -> ConditioningInjector``)."""
+
+
+@hookspec
+def register_samplers(register: Register) -> None:
+    """Register samplers (factory ``(params) -> Sampler``)."""
+
+
+@hookspec
+def register_metrics(register: Register) -> None:
+    """Register metrics (factory ``(params) -> Metric``)."""
+
+
+@hookspec
+def register_datasets(register: Register) -> None:
+    """Register datasets (factory ``(params) -> Dataset``)."""
+
+
+@hookspec
+def register_commands(cli: click.Group) -> None:
+    """Add Click commands or groups to the ``dlmkit`` command line."""
+
+
+@hookspec(firstresult=True)
+def load_teacher_checkpoint(path: Path) -> Teacher | None:
+    """Load a teacher from a file format this plugin owns (for example an official ``.pt``).
+
+    Return ``None`` when the file is not yours; the first non-``None`` answer wins.
+    """
+
+
+@hookspec
+def on_stage_start(stage: str, kind: str, run_dir: Path, config: dict[str, Any]) -> None:
+    """A stage is about to train.  Observers only: raising here stops the run."""
+
+
+@hookspec
+def on_log(stage: str, step: int, metrics: dict[str, float]) -> None:
+    """Scalars logged at ``step`` of ``stage`` (losses, validation BLEU, steps/s, ...)."""
+
+
+@hookspec
+def on_stage_end(stage: str, kind: str, run_dir: Path, summary: dict[str, Any]) -> None:
+    """A stage finished; ``summary`` holds its final and best metrics."""
