@@ -1,0 +1,71 @@
+"""The ``dlmkit`` Click group: built-in commands, plugin commands, and user-error handling."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import click
+
+from dlmkit import __version__
+from dlmkit.errors import DlmkitError, UserError
+
+
+class DlmkitGroup(click.Group):
+    """Adds plugin commands lazily and turns ``UserError`` into a clean message with exit code 2."""
+
+    def _plugin_commands(self, ctx: click.Context) -> dict[str, click.Command]:
+        from dlmkit.plugins import get_plugins
+
+        scratch = click.Group()
+        get_plugins().hook.register_commands(cli=scratch)
+        return {name: cmd for name, cmd in scratch.commands.items() if name not in self.commands}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(self._plugin_commands(ctx)))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            return command
+        return self._plugin_commands(ctx).get(cmd_name)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except UserError as exc:
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+        except DlmkitError as exc:
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(1)
+
+
+def _set_env_flag(name: str, on: bool) -> None:
+    if on:
+        os.environ[name] = "1"
+
+
+@click.group(cls=DlmkitGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="dlmkit")
+@click.option(
+    "--strict-plugins",
+    is_flag=True,
+    is_eager=True,
+    expose_value=False,
+    callback=lambda ctx, param, value: _set_env_flag("DLMKIT_STRICT_PLUGINS", value),
+    help="Fail when any plugin fails to load (also DLMKIT_STRICT_PLUGINS=1).",
+)
+@click.option(
+    "--no-plugins",
+    is_flag=True,
+    is_eager=True,
+    expose_value=False,
+    callback=lambda ctx, param, value: _set_env_flag("DLMKIT_DISABLE_PLUGIN_AUTOLOAD", value),
+    help="Load only the built-in components (also DLMKIT_DISABLE_PLUGIN_AUTOLOAD=1).",
+)
+def cli() -> None:
+    """dlmkit: distill diffusion language models into one-step text generators (DLM-One).
+
+    Recipes are TOML files; `dlmkit run RECIPE` trains every stage in it.
+    """

@@ -1,0 +1,31 @@
+"""Entry point of the ``dlmkit`` console script: the group with every built-in command attached."""
+
+from __future__ import annotations
+
+from dlmkit.cli.app import cli
+from dlmkit.cli.components_command import components_command
+from dlmkit.cli.inspect_command import inspect_command
+from dlmkit.cli.plugins_command import plugins_command
+from dlmkit.cli.run_command import run_command
+from dlmkit.cli.show_command import show_command
+from dlmkit.cli.teacher_command import teacher_group
+from dlmkit.cli.validate_command import validate_command
+
+for command in (
+    run_command,
+    validate_command,
+    show_command,
+    plugins_command,
+    components_command,
+    inspect_command,
+    teacher_group,
+):
+    cli.add_command(command)
+
+
+def main() -> None:
+    cli(prog_name="dlmkit")
+
+
+if __name__ == "__main__":
+    main()

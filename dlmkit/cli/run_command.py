@@ -1,0 +1,27 @@
+"""``dlmkit run``: validate a recipe, then run its stages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from dlmkit.cli.options import recipe_argument, set_option
+from dlmkit.recipe.load import load_recipe
+
+
+@click.command("run")
+@recipe_argument()
+@set_option
+@click.option("--output-dir", type=click.Path(file_okay=False, path_type=Path), help="Run folder (default: recipe's output_dir or runs/NAME).")
+@click.option("--resume", is_flag=True, help="Continue from the last checkpoint in the run folder.")
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default=None, help="Override [runtime] device.")
+@click.option("--progress/--no-progress", default=None, help="Force the progress bar on or off.")
+def run_command(
+    recipe: str, overrides: tuple[str, ...], output_dir: Path | None, resume: bool, device: str | None, progress: bool | None
+) -> None:
+    """Run every stage of RECIPE (teacher training, distillation), then evaluate."""
+    from dlmkit.engine.pipeline import run_recipe
+
+    loaded = load_recipe(recipe, overrides)
+    run_recipe(loaded, output_dir=output_dir, resume=resume, device=device, progress=progress)

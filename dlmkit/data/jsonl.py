@@ -1,0 +1,87 @@
+"""Reading DiffuSeq's ``{"src": ..., "trg": ...}`` JSON Lines files (plain or gzip-compressed).
+
+DiffuSeq reads every line with ``json.loads`` and ``.strip()``s both fields; we do the same, but a
+line that DiffuSeq would crash on (or, worse, that another reader would silently drop) becomes a
+:class:`~dlmkit.errors.UserError` naming the file and the 1-based line.  Blank lines are errors too:
+in a seq2seq file they almost always mean a broken export, and skipping them would shift the
+line numbers that users compare against other tools.  A missing newline after the last line is
+fine (DiffuSeq's own QQP and Quasar-T files end that way).
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+from dlmkit.errors import UserError
+
+
+def _open_binary(path: Path) -> gzip.GzipFile | io.BufferedReader:
+    """Open ``path`` for reading bytes, transparently decompressing ``.gz`` files."""
+    if path.suffix == ".gz":
+        return gzip.open(path, "rb")
+    return path.open("rb")
+
+
+def _raw_lines(path: Path) -> Iterator[tuple[int, bytes]]:
+    """Yield ``(line_number, raw_line)``; I/O and gzip failures become UserErrors naming the file."""
+    try:
+        with _open_binary(path) as handle:
+            yield from enumerate(handle, start=1)
+    except FileNotFoundError:
+        raise UserError(f"{path}: file not found") from None
+    except (OSError, EOFError) as err:
+        raise UserError(f"{path}: cannot read ({err}); expected a JSON Lines file, optionally gzip-compressed") from err
+
+
+def read_jsonl_pairs(
+    path: str | Path,
+    *,
+    src_field: str = "src",
+    trg_field: str = "trg",
+    limit: int | None = None,
+) -> tuple[list[str], list[str]]:
+    """Read the first ``limit`` (or all) condition/target pairs of a DiffuSeq jsonl file, in file order.
+
+    Returns ``(sources, targets)`` with both strings ``.strip()``ed.  Other keys on a line (such as
+    Wiki-Auto's ``"refs"``) are ignored.
+    """
+    if limit is not None and limit < 0:
+        raise ValueError(f"limit must be >= 0 or None, got {limit}")
+    path = Path(path)
+    expected = f'one JSON object per line with string keys "{src_field}" and "{trg_field}"'
+    sources: list[str] = []
+    targets: list[str] = []
+    if limit == 0:
+        return sources, targets
+    for lineno, raw in _raw_lines(path):
+        where = f"{path}, line {lineno}"
+        try:
+            text = raw.decode("utf-8-sig" if lineno == 1 else "utf-8")
+        except UnicodeDecodeError as err:
+            raise UserError(f"{where}: not valid UTF-8 ({err.reason}); expected {expected}") from None
+        if not text.strip():
+            raise UserError(f"{where}: blank line; expected {expected} (remove the empty line)")
+        try:
+            record = json.loads(text)
+        except json.JSONDecodeError as err:
+            raise UserError(f"{where}: invalid JSON ({err.msg} at column {err.colno}); expected {expected}") from None
+        if not isinstance(record, dict):
+            raise UserError(f"{where}: got a JSON {type(record).__name__}; expected {expected}")
+        pair: list[str] = []
+        for field in (src_field, trg_field):
+            if field not in record:
+                found = ", ".join(repr(k) for k in record) or "none"
+                raise UserError(f'{where}: missing key "{field}" (keys found: {found}); expected {expected}')
+            value = record[field]
+            if not isinstance(value, str):
+                raise UserError(f'{where}: key "{field}" holds a {type(value).__name__}; expected a string')
+            pair.append(value.strip())
+        sources.append(pair[0])
+        targets.append(pair[1])
+        if limit is not None and len(sources) >= limit:
+            break
+    return sources, targets

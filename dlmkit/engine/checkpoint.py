@@ -1,0 +1,121 @@
+"""Checkpoints: safetensors weights (tied weights handled), JSON metadata, and resumable trainer state.
+
+A training checkpoint is a folder ``step_NNNNNNN`` holding one ``<module>.safetensors`` per
+network, ``trainer_state.pt`` (optimisers, RNG, counters; loaded with ``weights_only=True``) and
+``meta.json``.  Folders are written atomically and ``latest`` is updated last, so a killed process
+leaves the previous checkpoint usable.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import safetensors
+import safetensors.torch
+import torch
+from torch import nn
+
+from dlmkit.engine.atomic import atomic_directory, write_file_atomic, write_text_atomic
+from dlmkit.errors import CheckpointError
+
+LATEST = "latest"
+
+
+def save_module(module: nn.Module, path: Path, metadata: Mapping[str, str] | None = None) -> None:
+    """Write a module's weights atomically; tied parameters are stored once."""
+    meta = {k: str(v) for k, v in (metadata or {}).items()}
+    write_file_atomic(path, lambda tmp: safetensors.torch.save_model(module, str(tmp), metadata=meta))
+
+
+def load_module(module: nn.Module, path: Path) -> None:
+    """Load weights saved by ``save_module`` into ``module`` (every key must match)."""
+    if not path.is_file():
+        raise CheckpointError(f"{path}: checkpoint file not found")
+    missing, unexpected = safetensors.torch.load_model(module, str(path), strict=False)
+    if missing or unexpected:
+        raise CheckpointError(
+            f"{path}: does not match the model: missing keys {sorted(missing)[:5]}, unexpected keys {sorted(unexpected)[:5]}"
+        )
+
+
+def read_metadata(path: Path) -> dict[str, str]:
+    """The string metadata of a safetensors file."""
+    try:
+        with safetensors.safe_open(str(path), framework="pt") as handle:
+            return dict(handle.metadata() or {})
+    except (OSError, safetensors.SafetensorError) as exc:
+        raise CheckpointError(f"{path}: not a readable safetensors file ({exc})") from None
+
+
+def save_state(path: Path, state: dict[str, Any]) -> None:
+    write_file_atomic(path, lambda tmp: torch.save(state, tmp))
+
+
+def load_state(path: Path) -> dict[str, Any]:
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise CheckpointError(f"{path}: trainer state not found") from None
+    except Exception as exc:
+        raise CheckpointError(f"{path}: cannot load trainer state safely ({type(exc).__name__}: {exc})") from None
+
+
+def rng_state() -> dict[str, Any]:
+    import random
+
+    state: dict[str, Any] = {"torch": torch.get_rng_state(), "python": list(random.getstate()[1])}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_rng_state(state: Mapping[str, Any]) -> None:
+    import random
+
+    torch.set_rng_state(state["torch"])
+    random.setstate((3, tuple(int(x) for x in state["python"]), None))
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def write_checkpoint(
+    folder: Path,
+    step: int,
+    modules: Mapping[str, nn.Module],
+    state: dict[str, Any],
+    meta: Mapping[str, Any],
+    keep: int = 2,
+) -> Path:
+    """Write ``folder/step_NNNNNNN`` atomically, point ``folder/latest`` at it, prune old ones."""
+    target = folder / f"step_{step:07d}"
+    with atomic_directory(target) as tmp:
+        for name, module in modules.items():
+            safetensors.torch.save_model(module, str(tmp / f"{name}.safetensors"), metadata={"step": str(step)})
+        torch.save(state, tmp / "trainer_state.pt")
+        (tmp / "meta.json").write_text(json.dumps({**meta, "step": step}, indent=2, default=str), encoding="utf-8")
+    write_text_atomic(folder / LATEST, target.name + "\n")
+    steps = sorted(p for p in folder.glob("step_*") if p.is_dir() and not p.name.endswith(".tmp"))
+    for old in steps[:-keep] if keep > 0 else []:
+        if old != target:
+            shutil.rmtree(old, ignore_errors=True)
+    return target
+
+
+def latest_checkpoint(folder: Path) -> Path | None:
+    """The folder ``latest`` points at, if it exists and is complete."""
+    pointer = folder / LATEST
+    if not pointer.is_file():
+        return None
+    target = folder / pointer.read_text(encoding="utf-8").strip()
+    return target if (target / "meta.json").is_file() else None
+
+
+def read_checkpoint(target: Path, modules: Mapping[str, nn.Module]) -> dict[str, Any]:
+    """Load every module's weights and return the trainer state."""
+    for name, module in modules.items():
+        load_module(module, target / f"{name}.safetensors")
+    return load_state(target / "trainer_state.pt")

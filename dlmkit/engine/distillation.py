@@ -1,0 +1,282 @@
+"""The ``distill`` stage: DLM-One's alternating psi / generator updates with any registered objective."""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from pathlib import Path
+import torch
+from torch import Tensor
+
+from dlmkit.engine.checkpoint import latest_checkpoint, read_checkpoint, rng_state, set_rng_state, write_checkpoint
+from dlmkit.engine.context import RunContext, StageResult
+from dlmkit.engine.ema import EMA
+from dlmkit.engine.generation import degeneration, generate, score
+from dlmkit.engine.generator import OneStepGenerator
+from dlmkit.engine.progress import StageProgress
+from dlmkit.engine.teacher_files import load_teacher, save_teacher
+from dlmkit.engine.teacher_training import stage_seed
+from dlmkit.errors import TrainingDiverged, UserError
+from dlmkit.interfaces import Batch, DistillContext, Objective, Teacher
+from dlmkit.plugins import get_registry
+from dlmkit.recipe.stages import DistillStage, OptimSpec
+
+
+def _optimizer(params: list[torch.nn.Parameter], spec: OptimSpec) -> torch.optim.Optimizer:
+    return torch.optim.AdamW(params, lr=spec.lr, betas=(spec.betas[0], spec.betas[1]), eps=spec.eps, weight_decay=spec.weight_decay)
+
+
+def _trainable(module: Teacher) -> list[torch.nn.Parameter]:
+    """Every parameter except the embedding table, which stays the teacher's (frozen) throughout."""
+    frozen = module.embedding_weight
+    frozen.requires_grad_(False)
+    return [p for p in module.parameters() if p is not frozen and p.requires_grad]
+
+
+def _set_requires_grad(params: list[torch.nn.Parameter], flag: bool) -> None:
+    for p in params:
+        p.requires_grad_(flag)
+
+
+def _copy_of(teacher: Teacher, weights: Path | None) -> Teacher:
+    net = copy.deepcopy(teacher)
+    if weights is not None:
+        net.load_state_dict(load_teacher(weights).state_dict())
+    for p in net.parameters():
+        p.requires_grad_(True)
+    return net
+
+
+def _finite(loss: Tensor, params: list[torch.nn.Parameter]) -> bool:
+    if not bool(torch.isfinite(loss).all()):
+        return False
+    return all(p.grad is None or bool(torch.isfinite(p.grad).all()) for p in params)
+
+
+class Distiller:
+    """One distillation stage; the objective decides the losses, this class only runs the updates."""
+
+    def __init__(self, ctx: RunContext, stage: DistillStage):
+        if ctx.teacher is None:
+            raise UserError(f'[[stage]] "{stage.name}": no teacher; set [teacher] checkpoint or train one first')
+        if stage.t_max >= ctx.schedule.num_timesteps or stage.t_init >= ctx.schedule.num_timesteps:
+            raise UserError(
+                f'[[stage]] "{stage.name}": t_max ({stage.t_max}) and t_init ({stage.t_init}) must be below the '
+                f"schedule's num_timesteps ({ctx.schedule.num_timesteps})"
+            )
+        self.ctx = ctx
+        self.stage = stage
+        self.device = ctx.runtime.device
+        registry = get_registry()
+        entry = registry.get("objective", stage.objective.name)
+        self.objective: Objective = entry.factory(stage.objective.params)
+        self.teacher = ctx.teacher
+        self.teacher.to(self.device).eval()
+        for p in self.teacher.parameters():
+            p.requires_grad_(False)
+        init = ctx.results[stage.init_student] if stage.init_student != "teacher" else None
+        self.student = _copy_of(self.teacher, init.student if init else None).to(self.device)
+        psi_from = init.psi if (init is not None and stage.init_psi == "previous") else None
+        self.psi = _copy_of(self.teacher, psi_from).to(self.device)
+        self.student_params = _trainable(self.student)
+        self.psi_params = _trainable(self.psi)
+        self.opt_g = _optimizer(self.student_params, stage.optim.generator)
+        self.opt_psi = _optimizer(self.psi_params, stage.optim.psi)
+        self.ema = EMA(self.student, stage.ema_decay) if stage.ema_decay > 0 else None  # type: ignore[arg-type]
+        self.generator = OneStepGenerator(self.student, ctx.schedule, ctx.injector, stage.t_init)
+        self.rng = torch.Generator().manual_seed(stage_seed(ctx.recipe.header.seed, stage.name))
+        self.train = ctx.dataset.split("train")
+        self.out_dir = ctx.stage_dir(stage.name)
+        self.ckpt_dir = self.out_dir / "ckpt"
+        self.best_dir = self.out_dir / "best"
+        self.best_bleu = -math.inf
+        self.bad_in_row = 0
+        self.skipped = 0
+        self.step = 0
+        sampler_entry = registry.get("sampler", "one_step")
+        self.val_sampler = sampler_entry.factory(sampler_entry.make_params(t_init=stage.t_init))
+        self.bleu = registry.get("metric", "bleu").factory(registry.get("metric", "bleu").make_params())
+
+    # -- data -------------------------------------------------------------------------------
+    def pick(self) -> Batch:
+        index = torch.randint(0, len(self.train), (self.stage.batch_size,), generator=self.rng)
+        return Batch(self.train.input_ids[index], self.train.input_mask[index]).to(self.device)
+
+    def noise(self, like: Tensor) -> Tensor:
+        return torch.randn(like.shape, generator=self.rng).to(device=like.device, dtype=like.dtype)
+
+    def sample_t(self, batch: int) -> Tensor:
+        return self.ctx.schedule.sample_timesteps(batch, self.stage.t_min, self.stage.t_max, generator=self.rng, device=self.device)
+
+    def context(self, detach: bool) -> DistillContext:
+        cond = self.pick()
+        real = self.pick() if self.objective.uses_real_data else cond
+        z = torch.randn(cond.input_ids.shape + (self.teacher.embed_dim,), generator=self.rng).to(self.device)
+        if detach:
+            with torch.no_grad():
+                x_gen, _ = self.generator(cond.input_ids, cond.input_mask, z)
+        else:
+            x_gen, _ = self.generator(cond.input_ids, cond.input_mask, z)
+        with torch.no_grad():
+            x_real = self.teacher.embed(real.input_ids)
+        return DistillContext(
+            teacher=self.teacher,
+            psi=self.psi,
+            schedule=self.ctx.schedule,
+            injector=self.ctx.injector,
+            mask=cond.input_mask,
+            x_gen=x_gen.detach() if detach else x_gen,
+            x_real=x_real,
+            real_mask=real.input_mask,
+            sample_t=self.sample_t,
+            generator=self.rng,
+        )
+
+    # -- updates ----------------------------------------------------------------------------
+    def update(self, which: str) -> dict[str, float] | None:
+        """One psi or generator update; ``None`` when the step was skipped as non-finite."""
+        is_psi = which == "psi"
+        params, opt = (self.psi_params, self.opt_psi) if is_psi else (self.student_params, self.opt_g)
+        self.psi.train(is_psi)
+        self.student.train(not is_psi)
+        _set_requires_grad(self.psi_params, is_psi)
+        opt.zero_grad(set_to_none=True)
+        with self.ctx.runtime.autocast():
+            ctx = self.context(detach=is_psi)
+            out = self.objective.psi_loss(ctx) if is_psi else self.objective.generator_loss(ctx)
+        loss = out.loss.float()
+        if bool(torch.isfinite(loss)):
+            loss.backward()
+        if not _finite(loss, params):
+            opt.zero_grad(set_to_none=True)
+            self.skipped += 1
+            self.bad_in_row += 1
+            if self.bad_in_row >= self.stage.max_bad_steps:
+                last = latest_checkpoint(self.ckpt_dir)
+                raise TrainingDiverged(
+                    f'[[stage]] "{self.stage.name}": {self.bad_in_row} non-finite {which} updates in a row at step '
+                    f"{self.step}; last good checkpoint: {last or 'none (stage start)'}; lower the learning rates or "
+                    "set max_grad_norm, then resume with --resume"
+                )
+            return None
+        if self.stage.max_grad_norm is not None:
+            torch.nn.utils.clip_grad_norm_(params, self.stage.max_grad_norm)
+        opt.step()
+        self.bad_in_row = 0
+        prefix = "psi" if is_psi else "g"
+        return {f"{prefix}_loss": float(loss), **{f"{prefix}_{k}": float(v) for k, v in out.terms.items()}}
+
+    # -- validation, checkpoints ------------------------------------------------------------
+    def eval_model(self) -> Teacher:
+        return self.ema.shadow if self.ema is not None else self.student  # type: ignore[return-value]
+
+    def validate(self) -> dict[str, float]:
+        split = "valid" if self.ctx.dataset.has_split("valid") else "train"
+        data = self.ctx.dataset.split(split)
+        data = data.slice(0, self.stage.eval_samples)
+        model = self.eval_model()
+        was = model.training
+        model.eval()
+        out = generate(model, self.val_sampler, self.ctx.schedule, self.ctx.dataset, data, 256, 0, self.device)
+        model.train(was)
+        tok = self.ctx.dataset.tokenizer
+        signals = degeneration(out.ids, data.input_mask, tok.pad_id, {tok.pad_id, tok.cls_id, tok.sep_id})
+        bleu = score(out.rows, {"bleu": self.bleu})["bleu"]
+        if bleu > self.best_bleu:
+            self.best_bleu = bleu
+            self.save_best()
+        return {"val_bleu": bleu, "best_val_bleu": self.best_bleu, **signals}
+
+    def save_best(self) -> None:
+        meta = {"stage": self.stage.name, "step": str(self.step)}
+        save_teacher(self.eval_model(), self.best_dir / "student.safetensors", meta)
+        save_teacher(self.psi, self.best_dir / "psi.safetensors", meta)  # type: ignore[arg-type]
+
+    def modules(self) -> dict[str, torch.nn.Module]:
+        modules: dict[str, torch.nn.Module] = {"student": self.student, "psi": self.psi}  # type: ignore[dict-item]
+        if self.ema is not None:
+            modules["ema"] = self.ema.shadow
+        return modules
+
+    def save(self) -> None:
+        state = {
+            "step": self.step,
+            "opt_g": self.opt_g.state_dict(),
+            "opt_psi": self.opt_psi.state_dict(),
+            "generator": self.rng.get_state(),
+            "rng": rng_state(),
+            "best_bleu": self.best_bleu,
+            "bad_in_row": self.bad_in_row,
+            "skipped": self.skipped,
+        }
+        write_checkpoint(self.ckpt_dir, self.step, self.modules(), state, {"stage": self.stage.name, "kind": "distill"})
+
+    def restore(self) -> None:
+        latest = latest_checkpoint(self.ckpt_dir)
+        if latest is None:
+            return
+        state = read_checkpoint(latest, self.modules())
+        self.opt_g.load_state_dict(state["opt_g"])
+        self.opt_psi.load_state_dict(state["opt_psi"])
+        self.rng.set_state(state["generator"])
+        set_rng_state(state["rng"])
+        self.step = int(state["step"])
+        self.best_bleu = float(state["best_bleu"])
+        self.bad_in_row = int(state["bad_in_row"])
+        self.skipped = int(state["skipped"])
+
+    # -- the loop ---------------------------------------------------------------------------
+    def run(self) -> StageResult:
+        stage = self.stage
+        if self.ctx.resume:
+            self.restore()
+        deadline = time.monotonic() + stage.max_minutes * 60 if stage.max_minutes else math.inf
+        sums: dict[str, float] = {}
+        counts: dict[str, int] = {}
+        t_last, step_last = time.perf_counter(), self.step
+        with StageProgress(stage.name, stage.steps, self.ctx.metrics_log, self.ctx.progress_mode, self.step) as progress:
+            progress.note(
+                f"distilling with '{stage.objective.name}' for {stage.steps} steps, batch {stage.batch_size}, "
+                f"t in [{stage.t_min}, {stage.t_max}], t_init {stage.t_init}"
+            )
+            if self.step == 0 and stage.eval_every:
+                progress.log(0, self.validate())
+            while self.step < stage.steps:
+                results = [self.update("psi") for _ in range(self.objective.generator_every)]
+                results.append(self.update("generator"))
+                if self.ema is not None:
+                    self.ema.update(self.student)  # type: ignore[arg-type]
+                self.step += 1
+                progress.advance(self.step)
+                for terms in results:
+                    for key, value in (terms or {}).items():
+                        sums[key] = sums.get(key, 0.0) + value
+                        counts[key] = counts.get(key, 0) + 1
+                if self.step % stage.log_every == 0 or self.step == stage.steps:
+                    now = time.perf_counter()
+                    metrics = {k: sums[k] / counts[k] for k in sums}
+                    metrics["steps_per_s"] = (self.step - step_last) / max(1e-9, now - t_last)
+                    metrics["skipped_steps"] = float(self.skipped)
+                    progress.log(self.step, metrics)
+                    sums, counts, t_last, step_last = {}, {}, now, self.step
+                if stage.eval_every and self.step % stage.eval_every == 0:
+                    progress.log(self.step, self.validate())
+                if stage.ckpt_every and self.step % stage.ckpt_every == 0:
+                    self.save()
+                if time.monotonic() > deadline and self.step < stage.steps:
+                    self.save()
+                    progress.note(f"stopped after {stage.max_minutes} minutes at step {self.step}; continue with --resume")
+                    return StageResult(summary={"steps": self.step, "complete": False})
+            if not stage.eval_every or self.step % stage.eval_every != 0:
+                progress.log(self.step, self.validate())
+            self.save()
+        return StageResult(
+            student=self.best_dir / "student.safetensors",
+            psi=self.best_dir / "psi.safetensors",
+            summary={"steps": self.step, "best_val_bleu": self.best_bleu, "skipped_steps": self.skipped, "complete": True},
+        )
+
+
+def run_distillation(ctx: RunContext, stage: DistillStage) -> StageResult:
+    return Distiller(ctx, stage).run()

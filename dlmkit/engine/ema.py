@@ -1,0 +1,28 @@
+"""Exponential moving average of a network's weights, kept as a full module copy."""
+
+from __future__ import annotations
+
+import copy
+
+import torch
+from torch import nn
+
+
+class EMA:
+    """``shadow = decay * shadow + (1 - decay) * live`` after every optimiser step."""
+
+    def __init__(self, module: nn.Module, decay: float):
+        self.decay = decay
+        self.shadow = copy.deepcopy(module)
+        self.shadow.eval()
+        for p in self.shadow.parameters():
+            p.requires_grad_(False)
+
+    @torch.no_grad()
+    def update(self, module: nn.Module) -> None:
+        live = dict(module.named_parameters())
+        for name, p in self.shadow.named_parameters():
+            p.lerp_(live[name].detach(), 1.0 - self.decay)
+        for (name, b), (_, lb) in zip(self.shadow.named_buffers(), module.named_buffers(), strict=True):
+            b.copy_(lb)
+            del name

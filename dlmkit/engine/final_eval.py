@@ -1,0 +1,78 @@
+"""The end of a run: the student (and, if asked, the teacher) on the evaluation split, side by side."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from dlmkit.engine.atomic import write_text_atomic
+from dlmkit.engine.context import RunContext
+from dlmkit.engine.generation import degeneration, generate, score
+from dlmkit.engine.teacher_files import load_teacher
+from dlmkit.evaluation.output_files import OutputRow, write_output_file
+from dlmkit.interfaces import Denoiser, Sampler
+from dlmkit.plugins import get_registry
+
+
+def _final_student(ctx: RunContext) -> Denoiser | None:
+    for stage in reversed(ctx.recipe.stages):
+        result = ctx.results.get(stage.name)
+        if result is not None and result.student is not None:
+            return load_teacher(result.student).to(ctx.runtime.device)
+    return None
+
+
+def _row(ctx: RunContext, name: str, model: Denoiser, sampler: Sampler, metrics: dict[str, Any]) -> dict[str, Any]:
+    spec = ctx.recipe.eval
+    assert spec is not None
+    data = ctx.dataset.split(spec.split)
+    if spec.num_samples is not None:
+        data = data.slice(0, spec.num_samples)
+    out = generate(model, sampler, ctx.schedule, ctx.dataset, data, spec.batch_size, spec.seed, ctx.runtime.device)
+    (ctx.run_dir / "outputs").mkdir(parents=True, exist_ok=True)
+    write_output_file(ctx.run_dir / "outputs" / f"{name}.jsonl", [OutputRow(**r) for r in out.rows])
+    tok = ctx.dataset.tokenizer
+    row: dict[str, Any] = score(out.rows, metrics)
+    row.update(degeneration(out.ids, data.input_mask, tok.pad_id, {tok.pad_id, tok.cls_id, tok.sep_id}))
+    row["nfe"] = sampler.nfe()
+    row["sequences"] = len(out.rows)
+    row["seconds_per_seq"] = out.seconds / max(1, len(out.rows))
+    return row
+
+
+def evaluate_run(ctx: RunContext) -> dict[str, Any]:
+    """Score the final student (and the teacher when ``[eval] teacher_sampler`` is set); write results.json."""
+    spec = ctx.recipe.eval
+    assert spec is not None
+    registry = get_registry()
+    metrics = {name: registry.get("metric", name).factory(registry.get("metric", name).make_params()) for name in spec.metrics}
+    results: dict[str, Any] = {}
+    student = _final_student(ctx)
+    if student is not None:
+        results["student"] = _row(ctx, "student", student, ctx.sampler, metrics)
+    if spec.teacher_sampler is not None and ctx.teacher is not None:
+        entry = registry.get("sampler", spec.teacher_sampler)
+        values = {"steps": spec.teacher_steps} if spec.teacher_steps is not None else {}
+        sampler = entry.factory(entry.make_params(**values))
+        results["teacher"] = _row(ctx, "teacher", ctx.teacher, sampler, metrics)
+    if "student" in results and "teacher" in results:
+        results["student"]["speedup"] = results["teacher"]["seconds_per_seq"] / max(1e-12, results["student"]["seconds_per_seq"])
+    write_text_atomic(ctx.run_dir / "results.json", json.dumps(results, indent=2))
+    show(results)
+    return results
+
+
+def show(results: dict[str, Any]) -> None:
+    if not results:
+        return
+    columns = sorted({k for row in results.values() for k in row})
+    table = Table(title="results")
+    table.add_column("model")
+    for column in columns:
+        table.add_column(column, justify="right")
+    for name, row in results.items():
+        table.add_row(name, *(f"{row[c]:.4g}" if isinstance(row.get(c), float) else str(row.get(c, "")) for c in columns))
+    Console().print(table)

@@ -1,0 +1,135 @@
+"""Run a recipe: build its components once, run its stages in order, evaluate, and make it resumable.
+
+The run folder holds ``resolved.toml`` (the recipe as it ran), ``run_state.json`` (finished stages),
+``metrics.jsonl``, one folder per stage, and ``results.json`` when the recipe has an ``[eval]`` table.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from dlmkit.engine.atomic import write_text_atomic
+from dlmkit.engine.context import RunContext, StageResult
+from dlmkit.engine.distillation import run_distillation
+from dlmkit.engine.progress import console
+from dlmkit.engine.runtime import Runtime, seed_everything
+from dlmkit.engine.teacher_files import load_teacher
+from dlmkit.engine.teacher_training import run_teacher_training
+from dlmkit.errors import UserError
+from dlmkit.interfaces import Teacher
+from dlmkit.plugins import get_plugins, get_registry
+from dlmkit.recipe.load import recipe_hash, render, resolved_dict
+from dlmkit.recipe.schema import ComponentRef, Recipe
+
+RUNNERS: dict[str, Callable[[RunContext, Any], StageResult]] = {
+    "train_teacher": run_teacher_training,
+    "distill": run_distillation,
+}
+STATE_FILE = "run_state.json"
+
+
+def build(ref: ComponentRef) -> Any:
+    """Instantiate a component from its recipe reference."""
+    entry = get_registry().get(ref.kind, ref.name)
+    return entry.factory(ref.params)
+
+
+def _teacher(recipe: Recipe, vocab_size: int, seq_len: int) -> Teacher:
+    if recipe.teacher.checkpoint is not None:
+        teacher = load_teacher(recipe.teacher.checkpoint)
+        if teacher.vocab_size != vocab_size:
+            raise UserError(
+                f"[teacher] checkpoint {recipe.teacher.checkpoint} has a vocabulary of {teacher.vocab_size} tokens, but "
+                f"[data] gives {vocab_size}; use the vocabulary the teacher was trained with"
+            )
+        return teacher
+    entry = get_registry().get("teacher", recipe.teacher.name)
+    teacher: Teacher = entry.factory(recipe.teacher.params, vocab_size=vocab_size, seq_len=seq_len)
+    return teacher
+
+
+def _read_state(run_dir: Path) -> dict[str, Any]:
+    path = run_dir / STATE_FILE
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {"stages": {}}
+
+
+def _result_from(data: dict[str, Any]) -> StageResult:
+    paths = {k: Path(data[k]) if data.get(k) else None for k in ("teacher", "student", "psi")}
+    return StageResult(**paths, summary=data.get("summary", {}))
+
+
+def run_recipe(
+    recipe: Recipe,
+    output_dir: Path | None = None,
+    resume: bool = False,
+    device: str | None = None,
+    progress: bool | None = None,
+) -> dict[str, Any]:
+    """Run every stage of ``recipe``; returns the run state (per-stage summaries and results)."""
+    run_dir = Path(output_dir or recipe.header.output_dir or Path("runs") / recipe.name)
+    state = _read_state(run_dir)
+    if state["stages"] and not resume:
+        raise UserError(f"{run_dir} already holds a run; pass --resume to continue it, or choose another --output-dir")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    digest = recipe_hash(recipe)
+    if resume and state.get("recipe_hash") not in (None, digest):
+        console.print(f"note: the recipe changed since this run started ({run_dir / 'resolved.toml'} holds the old one)")
+    write_text_atomic(run_dir / "resolved.toml", render(recipe))
+    state["recipe_hash"] = digest
+
+    runtime = Runtime.from_spec(recipe.runtime, device)
+    seed_everything(recipe.header.seed)
+    dataset = build(recipe.data)
+    if hasattr(dataset, "save_vocab"):
+        dataset.save_vocab(run_dir / "vocab.txt")
+    teacher = _teacher(recipe, dataset.tokenizer.vocab_size, dataset.seq_len)
+    mode = recipe.runtime.progress if progress is None else ("on" if progress else "off")
+    ctx = RunContext(
+        recipe=recipe,
+        run_dir=run_dir,
+        runtime=runtime,
+        dataset=dataset,
+        schedule=build(recipe.schedule),
+        injector=build(recipe.injector),
+        sampler=build(recipe.sampler),
+        teacher=teacher,
+        progress_mode=mode,
+        resume=resume,
+    )
+    hook = get_plugins().hook
+    for stage in recipe.stages:
+        done = state["stages"].get(stage.name)
+        if done and done.get("summary", {}).get("complete"):
+            result = _result_from(done)
+            if result.teacher is not None:
+                ctx.teacher = load_teacher(result.teacher)
+            ctx.results[stage.name] = result
+            console.print(f"[{stage.name}] already finished; skipping")
+            continue
+        stage_dir = ctx.stage_dir(stage.name)
+        stage_dir.mkdir(parents=True, exist_ok=True)
+        hook.on_stage_start(stage=stage.name, kind=stage.kind, run_dir=run_dir, config=resolved_dict(recipe))
+        result = RUNNERS[stage.kind](ctx, stage)
+        ctx.results[stage.name] = result
+        state["stages"][stage.name] = {
+            "kind": stage.kind,
+            "teacher": str(result.teacher) if result.teacher else None,
+            "student": str(result.student) if result.student else None,
+            "psi": str(result.psi) if result.psi else None,
+            "summary": result.summary,
+        }
+        write_text_atomic(run_dir / STATE_FILE, json.dumps(state, indent=2, default=str))
+        hook.on_stage_end(stage=stage.name, kind=stage.kind, run_dir=run_dir, summary=result.summary)
+        if not result.summary.get("complete", True):
+            console.print(f"stage '{stage.name}' is not finished; run again with --resume to continue")
+            return state
+    if recipe.eval is not None:
+        from dlmkit.engine.final_eval import evaluate_run
+
+        state["results"] = evaluate_run(ctx)
+        write_text_atomic(run_dir / STATE_FILE, json.dumps(state, indent=2, default=str))
+    console.print(f"run finished: {run_dir}")
+    return state

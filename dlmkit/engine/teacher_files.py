@@ -1,0 +1,83 @@
+"""Saving and loading teachers: dlmkit safetensors files, or any format a plugin knows how to read."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from dlmkit.engine.checkpoint import load_module, read_metadata, save_module
+from dlmkit.errors import CheckpointError, Problem
+from dlmkit.interfaces import Teacher
+from dlmkit.recipe.structure import MISSING, Structurer, unstructure
+
+TEACHER_FILE = "teacher.safetensors"
+FORMAT = "dlmkit-teacher/1"
+
+
+def save_teacher(teacher: Teacher, path: Path, extra: Mapping[str, str] | None = None) -> None:
+    """Write ``teacher`` with the metadata needed to rebuild it without a recipe."""
+    from dlmkit import __version__
+    from dlmkit.plugins import get_plugins
+
+    plugins = {info.distribution: info.version for info in get_plugins().infos() if not info.builtin}
+    meta = {
+        "format": FORMAT,
+        "component": teacher.component,
+        "config": json.dumps(unstructure(teacher.config)),
+        "vocab_size": str(teacher.vocab_size),
+        "seq_len": str(teacher.seq_len),
+        "dlmkit_version": __version__,
+        "plugins": json.dumps(plugins),
+        **(extra or {}),
+    }
+    save_module(teacher, path, meta)  # type: ignore[arg-type]
+
+
+def build_teacher(component: str, config: Mapping[str, Any], vocab_size: int, seq_len: int, where: str) -> Teacher:
+    """Rebuild a registered teacher from plain config data."""
+    from dlmkit.plugins import get_registry
+
+    registry = get_registry()
+    if component not in registry.entries["teacher"]:
+        raise CheckpointError(f"{where}: {registry.missing_message('teacher', component)} (is its plugin installed?)")
+    entry = registry.get("teacher", component)
+    problems: list[Problem] = []
+    params = None
+    if entry.params is not None:
+        params = Structurer(None, problems).structure(entry.params, dict(config), f"{where} config")
+        if params is MISSING:
+            raise CheckpointError(f"{where}: stored config does not fit teacher '{component}': " + "; ".join(p.render() for p in problems))
+    return entry.factory(params, vocab_size=vocab_size, seq_len=seq_len)
+
+
+def load_teacher(path: str | Path) -> Teacher:
+    """Load a teacher from a dlmkit checkpoint, or from a format a plugin reads (official DiffuSeq ``.pt``).
+
+    The teacher is returned in eval mode.
+    """
+    source = Path(path)
+    if not source.exists():
+        raise CheckpointError(f"{source}: no such file or folder")
+    candidate = source / TEACHER_FILE if source.is_dir() else source
+    if candidate.suffix == ".safetensors" and candidate.is_file():
+        meta = read_metadata(candidate)
+        if meta.get("format") != FORMAT:
+            raise CheckpointError(f"{candidate}: not a dlmkit teacher file (no '{FORMAT}' metadata)")
+        teacher = build_teacher(
+            meta["component"], json.loads(meta["config"]), int(meta["vocab_size"]), int(meta["seq_len"]), str(candidate)
+        )
+        load_module(teacher, candidate)  # type: ignore[arg-type]
+    else:
+        from dlmkit.plugins import get_plugins
+
+        loaded = get_plugins().hook.load_teacher_checkpoint(path=source)
+        if loaded is None:
+            raise CheckpointError(
+                f"{source}: no installed plugin reads this format; expected a dlmkit '{TEACHER_FILE}' or a format a "
+                "teacher plugin supports (dlmkit-diffuseq reads official ema_*.pt files)"
+            )
+        teacher = loaded
+    teacher.eval()
+    return teacher

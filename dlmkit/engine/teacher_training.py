@@ -1,0 +1,142 @@
+"""The ``train_teacher`` stage: DiffuSeq's training loop (loss, timestep sampling, AdamW, EMA)."""
+
+from __future__ import annotations
+
+import math
+import time
+import zlib
+from typing import Any
+
+import torch
+
+from dlmkit.engine.batches import EpochBatches
+from dlmkit.engine.checkpoint import latest_checkpoint, read_checkpoint, rng_state, set_rng_state, write_checkpoint
+from dlmkit.engine.context import RunContext, StageResult
+from dlmkit.engine.ema import EMA
+from dlmkit.engine.lr_schedules import lr_factor
+from dlmkit.engine.progress import StageProgress
+from dlmkit.engine.teacher_files import TEACHER_FILE, save_teacher
+from dlmkit.engine.teacher_loss import diffuseq_loss
+from dlmkit.engine.timestep_samplers import make_timestep_sampler
+from dlmkit.errors import UserError
+from dlmkit.interfaces import Batch
+from dlmkit.recipe.stages import TrainTeacherStage
+
+
+def stage_seed(seed: int, name: str) -> int:
+    return (seed * 1_000_003 + zlib.crc32(name.encode())) % (2**31)
+
+
+@torch.no_grad()
+def validation_loss(ctx: RunContext, model: Any, batches: int, batch_size: int) -> float:
+    """Mean DiffuSeq loss of ``model`` on the first ``batches`` valid batches, with fixed noise."""
+    if not ctx.dataset.has_split("valid"):
+        return float("nan")
+    data = ctx.dataset.split("valid")
+    g = torch.Generator().manual_seed(1234)
+    was_training = model.training
+    model.eval()
+    total, count = 0.0, 0
+    for i in range(batches):
+        part = data.slice(i * batch_size, (i + 1) * batch_size)
+        if len(part) == 0:
+            break
+        part = part.to(ctx.runtime.device)
+        t = torch.randint(0, ctx.schedule.num_timesteps, (len(part),), generator=g).to(ctx.runtime.device)
+        with ctx.runtime.autocast():
+            losses = diffuseq_loss(model, ctx.schedule, part, t, generator=g)
+        total += float(losses["loss"].float().sum())
+        count += len(part)
+    model.train(was_training)
+    return total / max(1, count)
+
+
+def run_teacher_training(ctx: RunContext, stage: TrainTeacherStage) -> StageResult:
+    """Train ``ctx.teacher`` in place; the EMA weights become the stage's teacher file."""
+    if ctx.teacher is None:
+        raise UserError(f'[[stage]] "{stage.name}": no teacher to train; set [teacher] name and sizes')
+    device = ctx.runtime.device
+    teacher = ctx.teacher
+    teacher.to(device)
+    teacher.train()
+    out_dir = ctx.stage_dir(stage.name)
+    ckpt_dir = out_dir / "ckpt"
+    seed = stage_seed(ctx.recipe.header.seed, stage.name)
+    generator = torch.Generator().manual_seed(seed)
+    batches = EpochBatches(ctx.dataset.split("train"), stage.batch_size, seed)
+    sampler = make_timestep_sampler(stage.timestep_sampler, ctx.schedule.num_timesteps)
+    params = [p for p in teacher.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(params, lr=stage.lr, weight_decay=stage.weight_decay)
+    ema = EMA(teacher, stage.ema_decay)  # type: ignore[arg-type]
+    start = 0
+    if ctx.resume and (latest := latest_checkpoint(ckpt_dir)) is not None:
+        state = read_checkpoint(latest, {"model": teacher, "ema": ema.shadow})  # type: ignore[dict-item]
+        optimizer.load_state_dict(state["optimizer"])
+        sampler.load_state_dict(state["timesteps"])
+        batches.load_state_dict(state["batches"])
+        generator.set_state(state["generator"])
+        set_rng_state(state["rng"])
+        start = int(state["step"])
+    micro = stage.microbatch or stage.batch_size
+
+    def save(step: int) -> None:
+        state = {
+            "step": step,
+            "optimizer": optimizer.state_dict(),
+            "timesteps": sampler.state_dict(),
+            "batches": batches.state_dict(),
+            "generator": generator.get_state(),
+            "rng": rng_state(),
+        }
+        write_checkpoint(ckpt_dir, step, {"model": teacher, "ema": ema.shadow}, state, {"stage": stage.name, "kind": stage.kind})  # type: ignore[dict-item]
+
+    deadline = time.monotonic() + stage.max_minutes * 60 if stage.max_minutes else math.inf
+    step = start
+    sums: dict[str, float] = {}
+    t_last, step_last = time.perf_counter(), start
+    with StageProgress(stage.name, stage.steps, ctx.metrics_log, ctx.progress_mode, start) as progress:
+        progress.note(f"training teacher for {stage.steps} steps, batch {stage.batch_size} (microbatch {micro}), lr {stage.lr}")
+        while step < stage.steps:
+            for group in optimizer.param_groups:
+                group["lr"] = stage.lr * lr_factor(stage.lr_schedule, step, stage.steps, stage.warmup_steps)
+            optimizer.zero_grad(set_to_none=True)
+            batch = batches.next().to(device)
+            for lo in range(0, len(batch), micro):
+                part = Batch(batch.input_ids[lo : lo + micro], batch.input_mask[lo : lo + micro])
+                t, weights = sampler.sample(len(part), generator, device)
+                with ctx.runtime.autocast():
+                    terms = diffuseq_loss(teacher, ctx.schedule, part, t, generator)
+                sampler.update(t, terms["loss"].detach().float())
+                loss = (terms["loss"].float() * weights).mean()
+                loss.backward()  # microbatch gradients are summed, as DiffuSeq does
+                for key, value in terms.items():
+                    sums[key] = sums.get(key, 0.0) + float(value.detach().float().mean()) * len(part) / len(batch)
+            if stage.max_grad_norm is not None:
+                torch.nn.utils.clip_grad_norm_(params, stage.max_grad_norm)
+            optimizer.step()
+            ema.update(teacher)  # type: ignore[arg-type]
+            step += 1
+            progress.advance(step)
+            if step % stage.log_every == 0 or step == stage.steps:
+                n = step - step_last
+                now = time.perf_counter()
+                metrics = {k: v / max(1, n) for k, v in sums.items()}
+                metrics["lr"] = optimizer.param_groups[0]["lr"]
+                metrics["steps_per_s"] = n / max(1e-9, now - t_last)
+                progress.log(step, metrics)
+                sums, t_last, step_last = {}, now, step
+            if stage.eval_every and step % stage.eval_every == 0:
+                progress.log(step, {"val_loss": validation_loss(ctx, ema.shadow, stage.eval_batches, stage.batch_size)})
+            if stage.ckpt_every and step % stage.ckpt_every == 0:
+                save(step)
+            if time.monotonic() > deadline and step < stage.steps:
+                save(step)
+                progress.note(f"stopped after {stage.max_minutes} minutes at step {step}; continue with --resume")
+                return StageResult(summary={"steps": step, "complete": False})
+    save(step)
+    val = validation_loss(ctx, ema.shadow, stage.eval_batches, stage.batch_size)
+    teacher_path = out_dir / TEACHER_FILE
+    save_teacher(ema.shadow, teacher_path, {"stage": stage.name, "step": str(step), "val_loss": f"{val:.6f}"})  # type: ignore[arg-type]
+    teacher.load_state_dict(ema.shadow.state_dict())
+    teacher.eval()
+    return StageResult(teacher=teacher_path, summary={"steps": step, "val_loss": val, "complete": True})

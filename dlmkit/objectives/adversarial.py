@@ -1,0 +1,179 @@
+"""psi doubles as a Diffusion-GAN discriminator (spec §6.3, SiDA / SiD-DiT style).
+
+Real pairs from the data and generated samples are noised at the same ``t`` with the same ``eps``,
+so the discriminator compares them at one noise level; per-sample BCE is scaled by the number of
+target elements ``N_m`` so it sits on the same scale as the element-summed SiD / DSM losses.
+Normalisation: the logged ``adv_bce`` is ``1/2 (BCE_real + BCE_fake)`` averaged over target tokens,
+which is ``log 2`` at zero logits.
+"""
+
+from __future__ import annotations
+
+import attrs
+from attrs import validators as v
+from torch import Tensor
+
+from dlmkit.interfaces.objective import DistillContext, LossOutput
+from dlmkit.interfaces.schedule import NoiseSchedule
+from dlmkit.objectives.discriminator import fake_bce, real_bce
+from dlmkit.objectives.finite import finite_sum
+from dlmkit.objectives.generator_view import GeneratorView, generator_view
+from dlmkit.objectives.masking import element_count
+from dlmkit.objectives.params import boolean, positive
+from dlmkit.objectives.psi_view import PsiView, psi_view
+from dlmkit.objectives.weighting import (
+    GENERATOR_WEIGHTINGS,
+    TIME_WEIGHTINGS,
+    GeneratorWeighting,
+    TimeWeighting,
+    generator_weight,
+    time_weight,
+)
+
+
+@attrs.frozen
+class AdversarialParams:
+    """``[stage.objective]`` keys of ``adversarial``.
+
+    ``weighting`` is the generator-side ``w`` (the same choices as SiD; ``sid_legacy`` costs one
+    gradient-free teacher forward); ``disc_weighting`` is the discriminator's ``lambda_D(t)``.
+    ``scale_by_elements`` multiplies per-sample BCE by ``N_m`` (SiD-DiT); off, the losses are plain
+    per-token means.
+    """
+
+    lambda_d: float = attrs.field(default=1.0, validator=positive)
+    lambda_g: float = attrs.field(default=1.0, validator=positive)
+    weighting: GeneratorWeighting = attrs.field(default="sid_legacy", validator=v.in_(GENERATOR_WEIGHTINGS))
+    disc_weighting: TimeWeighting = attrs.field(default="one", validator=v.in_(TIME_WEIGHTINGS))
+    sigma_data: float = attrs.field(default=0.5, validator=positive)
+    scale_by_elements: bool = attrs.field(default=True, validator=boolean)
+
+
+@attrs.frozen
+class DiscriminatorResult:
+    """The psi-side adversarial batch loss and what to log about it."""
+
+    loss: Tensor
+    bce: float
+    bce_real: float
+    bce_fake: float
+    logit_real: float
+    logit_fake: float
+    dropped: int
+
+
+@attrs.frozen
+class GeneratorAdversarialResult:
+    """The generator-side non-saturating batch loss and what to log about it."""
+
+    loss: Tensor
+    bce: float
+    logit: float
+    dropped: int
+
+
+def discriminator_loss(
+    view: PsiView, schedule: NoiseSchedule, weighting: str, sigma_data: float, *, scale_by_elements: bool
+) -> DiscriminatorResult:
+    """``(1/B) sum_i lambda_D(t_i) 1/2 [BCE_real,i N_m^real + BCE_fake,i N_m^fake]`` (``N_m`` = 1 when off)."""
+    if view.real_logits is None or view.fake_logits is None or view.real_weights is None:
+        raise ValueError("the discriminator loss needs a psi view made with discriminate=True")
+    real = real_bce(view.real_logits, view.real_tokens)
+    fake = fake_bce(view.fake_logits, view.fake_tokens)
+    scaled_real, scaled_fake = real, fake
+    if scale_by_elements:
+        scaled_real = real * element_count(view.real_weights, view.x0)
+        scaled_fake = fake * element_count(view.weights, view.x0)
+    weight = time_weight(weighting, schedule, view.t, view.x0, sigma_data)
+    total, dropped = finite_sum(weight * 0.5 * (scaled_real + scaled_fake))
+    return DiscriminatorResult(
+        loss=total / view.x0.shape[0],
+        bce=float((0.5 * (real + fake)).detach().mean().item()),
+        bce_real=float(real.detach().mean().item()),
+        bce_fake=float(fake.detach().mean().item()),
+        logit_real=_mean_target_logit(view.real_logits, view.real_tokens),
+        logit_fake=_mean_target_logit(view.fake_logits, view.fake_tokens),
+        dropped=dropped,
+    )
+
+
+def generator_adversarial_loss(
+    view: GeneratorView, weight: Tensor, *, scale_by_elements: bool
+) -> GeneratorAdversarialResult:
+    """``(1/B) sum_i w_i BCE(D(x_g,t), real)_i N_m`` with ``w`` the SiD weight (non-saturating form)."""
+    if view.logits is None:
+        raise ValueError("the generator's adversarial loss needs psi's logits (generator_view(..., logits=True))")
+    bce = real_bce(view.logits, view.tokens)
+    scaled = bce * element_count(view.weights, view.x_gen) if scale_by_elements else bce
+    total, dropped = finite_sum(weight * scaled)
+    return GeneratorAdversarialResult(
+        loss=total / view.x_gen.shape[0],
+        bce=float(bce.detach().mean().item()),
+        logit=_mean_target_logit(view.logits, view.tokens),
+        dropped=dropped,
+    )
+
+
+def _mean_target_logit(logits: Tensor, tokens: Tensor) -> float:
+    detached = logits.detach()
+    return float(((detached * tokens).sum() / tokens.sum().clamp_min(1.0)).item())
+
+
+class Adversarial:
+    """The adversarial term alone: psi trained only as a discriminator, the generator only to fool it."""
+
+    generator_every = 1
+    uses_real_data = True
+
+    def __init__(self, params: AdversarialParams | None = None) -> None:
+        self.params = params or AdversarialParams()
+
+    def psi_loss(self, ctx: DistillContext) -> LossOutput:
+        p = self.params
+        view = psi_view(ctx, discriminate=True, share_noise=True)
+        disc = discriminator_loss(
+            view, ctx.schedule, p.disc_weighting, p.sigma_data, scale_by_elements=p.scale_by_elements
+        )
+        loss = p.lambda_d * disc.loss
+        return LossOutput(loss=loss, terms={"loss": float(loss.item()), **discriminator_terms(disc)})
+
+    def generator_loss(self, ctx: DistillContext) -> LossOutput:
+        p = self.params
+        needs_teacher = p.weighting == "sid_legacy"
+        view = generator_view(ctx, teacher="detached" if needs_teacher else "skip", psi="skip", logits=True)
+        w = generator_weight(p.weighting, ctx.schedule, view, p.sigma_data)
+        adv = generator_adversarial_loss(view, w, scale_by_elements=p.scale_by_elements)
+        loss = p.lambda_g * adv.loss
+        terms = {
+            "loss": float(loss.item()),
+            "adv_weight": float(w.mean().item()),
+            **generator_adversarial_terms(adv),
+        }
+        return LossOutput(loss=loss, terms=terms)
+
+
+def discriminator_terms(result: DiscriminatorResult) -> dict[str, float]:
+    """The psi-side adversarial log entries."""
+    return {
+        "adv": float(result.loss.item()),
+        "adv_bce": result.bce,
+        "adv_bce_real": result.bce_real,
+        "adv_bce_fake": result.bce_fake,
+        "logit_real": result.logit_real,
+        "logit_fake": result.logit_fake,
+        "adv_dropped": float(result.dropped),
+    }
+
+
+def generator_adversarial_terms(result: GeneratorAdversarialResult) -> dict[str, float]:
+    """The generator-side adversarial log entries."""
+    return {
+        "adv": float(result.loss.item()),
+        "adv_bce": result.bce,
+        "logit": result.logit,
+        "adv_dropped": float(result.dropped),
+    }
+
+
+def build_adversarial(params: AdversarialParams) -> Adversarial:
+    return Adversarial(params)

@@ -1,0 +1,207 @@
+"""Plugin discovery and loading on pluggy.
+
+Built-in components register through the same hooks as third-party plugins.  Each entry point of
+the ``dlmkit`` group is loaded on its own: one that fails to import or to validate is recorded
+(name, distribution, error) and reported by ``dlmkit plugins`` instead of taking the CLI down,
+unless strict mode (``--strict-plugins`` or ``DLMKIT_STRICT_PLUGINS=1``) makes it fatal.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata as metadata
+import os
+import traceback
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any
+
+import attrs
+import pluggy
+
+from dlmkit import hookspecs
+from dlmkit.errors import PluginConflict, PluginLoadError
+from dlmkit.registry import HOOK_FOR_KIND, Entry, Registry
+
+ENTRY_POINT_GROUP = "dlmkit"
+
+BUILTIN_MODULES: tuple[str, ...] = (
+    "dlmkit.schedules",
+    "dlmkit.samplers",
+    "dlmkit.injectors",
+    "dlmkit.objectives",
+    "dlmkit.metrics",
+    "dlmkit.data",
+    "dlmkit.testing.toy_plugin",
+)
+
+
+@attrs.frozen
+class PluginInfo:
+    """A loaded plugin as ``dlmkit plugins`` shows it."""
+
+    name: str
+    distribution: str
+    version: str
+    hooks: tuple[str, ...]
+    builtin: bool
+
+
+@attrs.frozen
+class PluginFailure:
+    """A plugin that could not be loaded, with the reason."""
+
+    name: str
+    distribution: str
+    version: str
+    error: str
+    details: str
+
+
+def _env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def strict_mode() -> bool:
+    return _env_flag("DLMKIT_STRICT_PLUGINS")
+
+
+@attrs.define
+class Plugins:
+    """The plugin manager plus what we learned while loading: provenance, failures, the registry."""
+
+    manager: pluggy.PluginManager
+    provenance: dict[str, tuple[str, str, bool]] = attrs.field(factory=dict)
+    failures: list[PluginFailure] = attrs.field(factory=list)
+    _registry: Registry | None = None
+
+    @property
+    def hook(self) -> Any:
+        return self.manager.hook
+
+    def register_plugin(self, plugin: ModuleType | object, name: str, distribution: str, version: str, builtin: bool) -> None:
+        """Register one plugin object, validating its hook implementations right away."""
+        try:
+            self.manager.register(plugin, name=name)
+            self.manager.check_pending()
+        except Exception as exc:
+            if self.manager.is_registered(plugin):
+                self.manager.unregister(plugin)
+            self._fail(name, distribution, version, exc)
+            return
+        self.provenance[name] = (distribution, version, builtin)
+        self._registry = None
+
+    def _fail(self, name: str, distribution: str, version: str, exc: BaseException) -> None:
+        error = f"{type(exc).__name__}: {exc}"
+        if strict_mode():
+            raise PluginLoadError(f"plugin '{name}' ({distribution} {version}) failed to load: {error}") from exc
+        details = "".join(traceback.format_exception(exc))
+        self.failures.append(PluginFailure(name, distribution, version, error, details))
+
+    def infos(self) -> list[PluginInfo]:
+        out = []
+        for name, plugin in self.manager.list_name_plugin():
+            distribution, version, builtin = self.provenance.get(name, (name, "", False))
+            hooks = tuple(sorted(h.name for h in self.manager.get_hookcallers(plugin) or []))
+            out.append(PluginInfo(name, distribution, version, hooks, builtin))
+        return sorted(out, key=lambda p: (not p.builtin, p.name))
+
+    @property
+    def registry(self) -> Registry:
+        if self._registry is None:
+            self._registry = self._collect()
+        return self._registry
+
+    def _collect(self) -> Registry:
+        """Call every registration hook implementation with a ``register`` bound to its provider."""
+        registry = Registry()
+        for kind, hook_name in HOOK_FOR_KIND.items():
+            caller = getattr(self.manager.hook, hook_name)
+            for impl in caller.get_hookimpls():  # registration order: built-ins first
+                distribution, version, _ = self.provenance.get(impl.plugin_name, (impl.plugin_name, "", False))
+                register = _make_register(registry, kind, distribution, version, impl.plugin_name)
+                impl.function(register)
+        return registry
+
+
+def _make_register(registry: Registry, kind: str, provider: str, version: str, plugin_name: str) -> Callable[..., None]:
+    def register(
+        name: str, factory: Callable[..., Any], params: type | None = None, summary: str = "", override: bool = False
+    ) -> None:
+        where = f"plugin '{plugin_name}' ({provider} {version})"
+        if not isinstance(name, str) or not name:
+            raise PluginConflict(f"{where} registered a {kind} with an empty or non-string name")
+        if not callable(factory):
+            raise PluginConflict(f"{where}: the factory of {kind} '{name}' is not callable")
+        if params is not None and not (isinstance(params, type) and attrs.has(params)):
+            raise PluginConflict(
+                f"{where}: the params of {kind} '{name}' must be an attrs class (decorate it with @attrs.frozen), "
+                f"got {params!r}"
+            )
+        if not summary:
+            doc = (factory.__doc__ or "").strip()
+            summary = doc.splitlines()[0] if doc else ""
+        registry.add(Entry(kind, name, factory, params, provider, version, summary), override=override)
+
+    return register
+
+
+def _load_entry_points(plugins: Plugins) -> None:
+    allow = {n.strip() for n in os.environ.get("DLMKIT_PLUGINS", "").split(",") if n.strip()}
+    for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
+        if allow and ep.name not in allow:
+            continue
+        distribution = ep.dist.name if ep.dist is not None else ep.value
+        version = ep.dist.version if ep.dist is not None else ""
+        if plugins.manager.has_plugin(ep.name):
+            plugins._fail(
+                ep.name,
+                distribution,
+                version,
+                PluginConflict(f"entry point name '{ep.name}' is used by more than one distribution"),
+            )
+            continue
+        try:
+            module = ep.load()
+        except Exception as exc:
+            plugins._fail(ep.name, distribution, version, exc)
+            continue
+        plugins.register_plugin(module, ep.name, distribution, version, builtin=False)
+
+
+def create_plugins(load_entry_points: bool | None = None) -> Plugins:
+    """A fresh plugin manager with built-ins and (unless disabled) installed entry points."""
+    from dlmkit import __version__
+
+    manager = pluggy.PluginManager("dlmkit")
+    manager.add_hookspecs(hookspecs)
+    plugins = Plugins(manager)
+    for module_name in BUILTIN_MODULES:
+        plugins.register_plugin(importlib.import_module(module_name), module_name, "dlmkit", __version__, builtin=True)
+    if load_entry_points is None:
+        load_entry_points = not _env_flag("DLMKIT_DISABLE_PLUGIN_AUTOLOAD")
+    if load_entry_points:
+        _load_entry_points(plugins)
+    return plugins
+
+
+_PLUGINS: Plugins | None = None
+
+
+def get_plugins() -> Plugins:
+    """The process-wide plugin manager, created on first use."""
+    global _PLUGINS
+    if _PLUGINS is None:
+        _PLUGINS = create_plugins()
+    return _PLUGINS
+
+
+def reset_plugins() -> None:
+    """Forget the process-wide plugin manager (tests; after installing a plugin)."""
+    global _PLUGINS
+    _PLUGINS = None
+
+
+def get_registry() -> Registry:
+    return get_plugins().registry

@@ -1,0 +1,267 @@
+"""Read, override, validate and resolve a recipe; every problem is reported in one ``RecipeError``."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata as metadata
+import sys
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from dlmkit.errors import Problem, RecipeError
+from dlmkit.recipe.overrides import apply_overrides
+from dlmkit.recipe.schema import ComponentRef, EvalSpec, Recipe, RecipeHeader, RuntimeSpec, TeacherRef
+from dlmkit.recipe.stages import STAGE_KINDS
+from dlmkit.recipe.structure import MISSING, Structurer, resolve_path, unstructure
+from dlmkit.recipe.toml_writer import dumps
+from dlmkit.registry import Registry
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+TOP_LEVEL_TABLES = ("data", "teacher", "schedule", "injector", "sampler", "runtime", "eval", "stage")
+DEFAULT_COMPONENTS = {"data": "diffuseq_jsonl", "schedule": "sqrt", "injector": "replace_condition", "sampler": "one_step"}
+KIND_OF_TABLE = {"data": "dataset", "schedule": "schedule", "injector": "injector", "sampler": "sampler"}
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Parse a TOML file; syntax errors name the line and column."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise RecipeError(str(path), [Problem("", "file not found")]) from None
+    except OSError as exc:
+        raise RecipeError(str(path), [Problem("", f"cannot read the file: {exc.strerror}")]) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise RecipeError(str(path), [Problem("", f"TOML syntax error: {exc}")]) from None
+
+
+def load_recipe(path: str | Path, overrides: Iterable[str] = (), registry: Registry | None = None) -> Recipe:
+    """A validated ``Recipe`` from a TOML file, or a ``RecipeError`` listing every problem."""
+    if registry is None:
+        from dlmkit.plugins import get_registry
+
+        registry = get_registry()
+    source = Path(path)
+    raw = read_toml(source)
+    problems: list[Problem] = []
+    raw = apply_overrides(raw, overrides, problems)
+    return RecipeLoader(source, registry, problems).load(raw)
+
+
+class RecipeLoader:
+    """Turns one parsed recipe into a ``Recipe``, recording problems as it goes."""
+
+    def __init__(self, source: Path, registry: Registry, problems: list[Problem]):
+        self.source = source
+        self.registry = registry
+        self.problems = problems
+        self.structurer = Structurer(source.resolve().parent, problems, self.component)
+
+    def component(self, kind: str, table: Any, where: str, default: str | None = None) -> Any:
+        """A ``ComponentRef`` from a table whose ``name`` picks a registered component."""
+        if not isinstance(table, Mapping):
+            self.problems.append(Problem(where, f"must be a table with a 'name' key, got {table!r}"))
+            return MISSING
+        name = table.get("name", default)
+        if name is None:
+            names = ", ".join(self.registry.names(kind))
+            self.problems.append(Problem(where, f"missing required key 'name' (the {kind} to use; registered: {names})"))
+            return MISSING
+        if not isinstance(name, str):
+            self.problems.append(Problem(where, f"'name' must be a string, got {name!r}"))
+            return MISSING
+        if name not in self.registry.entries[kind]:
+            self.problems.append(Problem(where, self.registry.missing_message(kind, name) + _failed_plugins_note()))
+            return MISSING
+        entry = self.registry.get(kind, name)
+        rest = {k: v for k, v in table.items() if k != "name"}
+        if entry.params is None:
+            if rest:
+                self.problems.append(Problem(where, f"{kind} '{name}' takes no parameters, got {', '.join(rest)}"))
+                return MISSING
+            return ComponentRef(kind, name, None)
+        params = self.structurer.structure(entry.params, rest, f"{where} ({kind} '{name}')", skip=frozenset({"name"}))
+        return MISSING if params is MISSING else ComponentRef(kind, name, params)
+
+    def load(self, raw: dict[str, Any]) -> Recipe:
+        top = {k: v for k, v in raw.items() if k not in TOP_LEVEL_TABLES}
+        header = self.structurer.structure(RecipeHeader, top, "[top level]", skip=frozenset(TOP_LEVEL_TABLES))
+        refs = {
+            table: self.component(KIND_OF_TABLE[table], raw.get(table, {}), f"[{table}]", DEFAULT_COMPONENTS[table])
+            for table in ("data", "schedule", "injector", "sampler")
+        }
+        teacher = self.teacher(raw.get("teacher"))
+        runtime = self.structurer.structure(RuntimeSpec, raw.get("runtime", {}), "[runtime]")
+        eval_spec = None
+        if "eval" in raw:
+            eval_spec = self.structurer.structure(EvalSpec, raw["eval"], "[eval]")
+            if eval_spec is not MISSING:
+                for metric in eval_spec.metrics:
+                    if metric not in self.registry.entries["metric"]:
+                        self.problems.append(Problem("[eval]", self.registry.missing_message("metric", metric)))
+        stages = self.stages(raw.get("stage"))
+        if header is not MISSING:
+            self.check_requires(header.requires)
+        self.cross_check(teacher, stages)
+        if self.problems:
+            raise RecipeError(str(self.source), self.problems)
+        return Recipe(
+            source=self.source,
+            header=header,
+            data=refs["data"],
+            teacher=teacher,
+            schedule=refs["schedule"],
+            injector=refs["injector"],
+            sampler=refs["sampler"],
+            runtime=runtime,
+            eval=eval_spec,
+            stages=tuple(stages),
+            raw=raw,
+        )
+
+    def teacher(self, table: Any) -> Any:
+        where = "[teacher]"
+        if table is None:
+            self.problems.append(Problem(where, "missing table [teacher]", 'add [teacher] with name = "diffuseq" (or see `dlmkit components teacher`)'))
+            return MISSING
+        if not isinstance(table, Mapping):
+            self.problems.append(Problem(where, f"must be a table, got {table!r}"))
+            return MISSING
+        checkpoint = table.get("checkpoint")
+        if checkpoint is not None and not isinstance(checkpoint, str):
+            self.problems.append(Problem(where, f"'checkpoint' must be a string path, got {checkpoint!r}"))
+            return MISSING
+        rest = {k: v for k, v in table.items() if k != "checkpoint"}
+        if checkpoint is not None:
+            extra = sorted(set(rest) - {"name"})
+            if extra:
+                self.problems.append(
+                    Problem(where, f"with 'checkpoint' the sizes come from the checkpoint; remove {', '.join(extra)}")
+                )
+                return MISSING
+            checkpoint = resolve_path(checkpoint, self.source.resolve().parent)
+        ref = self.component("teacher", rest, where)
+        if ref is MISSING:
+            return MISSING
+        return TeacherRef(ref.name, checkpoint, ref.params)
+
+    def stages(self, tables: Any) -> list[Any]:
+        if tables is None:
+            self.problems.append(Problem("[[stage]]", "a recipe needs at least one [[stage]]", "kinds: " + ", ".join(STAGE_KINDS)))
+            return []
+        if not isinstance(tables, list):
+            self.problems.append(Problem("[[stage]]", "stages are an array of tables: write [[stage]], not [stage]"))
+            return []
+        out: list[Any] = []
+        for index, table in enumerate(tables):
+            label = table.get("name", index) if isinstance(table, Mapping) else index
+            where = f'[[stage]] "{label}"'
+            if not isinstance(table, Mapping):
+                self.problems.append(Problem(where, "must be a table"))
+                continue
+            kind = table.get("kind")
+            if kind not in STAGE_KINDS:
+                self.problems.append(
+                    Problem(where, f"'kind' must be one of {', '.join(repr(k) for k in STAGE_KINDS)}, got {kind!r}")
+                )
+                continue
+            stage = self.structurer.structure(STAGE_KINDS[kind], table, where)
+            if stage is not MISSING:
+                out.append(stage)
+        return out
+
+    def cross_check(self, teacher: Any, stages: list[Any]) -> None:
+        seen: list[str] = []
+        trained_teacher = False
+        for stage in stages:
+            where = f'[[stage]] "{stage.name}"'
+            if stage.name in seen:
+                self.problems.append(Problem(where, f"stage name '{stage.name}' is used twice; names must be unique"))
+            if stage.kind == "train_teacher":
+                trained_teacher = True
+            if stage.kind == "distill":
+                if stage.init_student != "teacher" and stage.init_student not in seen:
+                    self.problems.append(
+                        Problem(where, f"'init_student' = {stage.init_student!r} must be \"teacher\" or an earlier stage: {', '.join(seen) or 'none'}")
+                    )
+                if stage.init_psi == "previous" and stage.init_student == "teacher":
+                    self.problems.append(Problem(where, "'init_psi' = \"previous\" needs 'init_student' to name an earlier distill stage"))
+                if teacher is not MISSING and teacher.checkpoint is None and not trained_teacher:
+                    self.problems.append(
+                        Problem(
+                            where,
+                            "distillation needs a trained teacher: set [teacher] checkpoint = \"...\" (a dlmkit teacher "
+                            "or an official DiffuSeq ema_*.pt; see `dlmkit teacher import`), or add a train_teacher stage before it",
+                        )
+                    )
+            seen.append(stage.name)
+
+    def check_requires(self, requires: list[str]) -> None:
+        for requirement in requires:
+            try:
+                from packaging.requirements import Requirement
+
+                req = Requirement(requirement)
+            except Exception as exc:
+                self.problems.append(Problem("[top level] 'requires'", f"{requirement!r} is not a valid requirement: {exc}"))
+                continue
+            try:
+                version = metadata.version(req.name)
+            except metadata.PackageNotFoundError:
+                self.problems.append(
+                    Problem("[top level] 'requires'", f"needs {requirement}, which is not installed", f"pip install '{requirement}'")
+                )
+                continue
+            if req.specifier and not req.specifier.contains(version, prereleases=True):
+                self.problems.append(Problem("[top level] 'requires'", f"needs {requirement}, but {req.name} {version} is installed"))
+
+
+def _failed_plugins_note() -> str:
+    from dlmkit.plugins import get_plugins
+
+    failures = get_plugins().failures
+    if not failures:
+        return ""
+    names = ", ".join(f"{f.distribution} ({f.error})" for f in failures)
+    return f"; note: some plugins failed to load: {names} (see `dlmkit plugins`)"
+
+
+def resolved_dict(recipe: Recipe) -> dict[str, Any]:
+    """The recipe with every default filled in, as plain data."""
+    out: dict[str, Any] = dict(unstructure(recipe.header))
+    for table in ("data", "schedule", "injector", "sampler"):
+        ref: ComponentRef = getattr(recipe, table)
+        out[table] = {"name": ref.name, **(unstructure(ref.params) if ref.params is not None else {})}
+    teacher = {"name": recipe.teacher.name}
+    if recipe.teacher.checkpoint is not None:
+        teacher["checkpoint"] = recipe.teacher.checkpoint
+    elif recipe.teacher.params is not None:
+        teacher.update(unstructure(recipe.teacher.params))
+    out["teacher"] = teacher
+    out["runtime"] = unstructure(recipe.runtime)
+    if recipe.eval is not None:
+        out["eval"] = unstructure(recipe.eval)
+    stages = []
+    for stage in recipe.stages:
+        data = unstructure(stage)
+        if isinstance(getattr(stage, "objective", None), ComponentRef):
+            obj = stage.objective
+            data["objective"] = {"name": obj.name, **(unstructure(obj.params) if obj.params is not None else {})}
+        stages.append(data)
+    out["stage"] = stages
+    return out
+
+
+def render(recipe: Recipe) -> str:
+    """The resolved recipe as TOML text."""
+    return dumps(resolved_dict(recipe))
+
+
+def recipe_hash(recipe: Recipe) -> str:
+    return hashlib.sha256(render(recipe).encode()).hexdigest()

@@ -1,0 +1,100 @@
+"""The recipe as frozen attrs classes: what ``dlmkit show`` prints and what the engine runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import attrs
+from attrs import validators as v
+
+from dlmkit.recipe.structure import path_field
+
+SCHEMA_VERSION = 1
+
+
+@attrs.frozen
+class ComponentRef:
+    """A component picked by ``name`` with its parameters (an instance of its params class)."""
+
+    kind: str
+    name: str
+    params: Any
+
+
+@attrs.frozen
+class TeacherRef:
+    """The teacher: a registered architecture, optionally loaded from ``checkpoint``.
+
+    With a checkpoint (dlmkit safetensors or an official DiffuSeq file) the sizes come from the
+    checkpoint, so the table may not also set architecture parameters.
+    """
+
+    name: str
+    checkpoint: str | None
+    params: Any
+
+
+@attrs.frozen
+class RecipeHeader:
+    """Top-level keys of a recipe."""
+
+    schema_version: int = attrs.field(validator=v.in_([SCHEMA_VERSION]))
+    name: str = attrs.field(validator=v.matches_re(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"))
+    description: str = ""
+    seed: int = attrs.field(default=0, validator=v.ge(0))
+    output_dir: str | None = path_field(default=None)
+    requires: list[str] = attrs.field(factory=list)
+
+
+@attrs.frozen
+class RuntimeSpec:
+    """Where and how to run: device, precision, threads, progress display."""
+
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    precision: Literal["fp32", "bf16", "fp16"] = "fp32"
+    threads: int | None = attrs.field(default=None, validator=v.optional(v.ge(1)))
+    tf32: bool = False
+    compile: bool = False
+    progress: Literal["auto", "on", "off"] = "auto"
+    deterministic: bool = False
+
+
+@attrs.frozen
+class EvalSpec:
+    """Final evaluation of the trained models on a split."""
+
+    split: Literal["valid", "test"] = "test"
+    num_samples: int | None = attrs.field(default=None, validator=v.optional(v.gt(0)))
+    batch_size: int = attrs.field(default=64, validator=v.gt(0))
+    metrics: list[str] = attrs.field(factory=lambda: ["bleu", "rouge_l", "dist1"])
+    teacher_sampler: str | None = None
+    teacher_steps: int | None = attrs.field(default=None, validator=v.optional(v.gt(0)))
+    seed: int = 0
+
+
+@attrs.frozen
+class Recipe:
+    """A whole, validated recipe."""
+
+    source: Path
+    header: RecipeHeader
+    data: ComponentRef
+    teacher: TeacherRef
+    schedule: ComponentRef
+    injector: ComponentRef
+    sampler: ComponentRef
+    runtime: RuntimeSpec
+    eval: EvalSpec | None
+    stages: tuple[Any, ...]
+    raw: dict[str, Any]
+
+    @property
+    def name(self) -> str:
+        return self.header.name
+
+    def stage(self, name: str) -> Any:
+        for stage in self.stages:
+            if stage.name == name:
+                return stage
+        raise KeyError(name)

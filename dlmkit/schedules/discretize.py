@@ -1,0 +1,21 @@
+"""iDDPM's discretization of a continuous ``abar(s)``, s in [0, 1], into ``T`` betas."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+from torch import Tensor
+
+
+def betas_from_alpha_bar(num_timesteps: int, alpha_bar: Callable[[float], float], max_beta: float = 0.999) -> Tensor:
+    """``beta_i = min(1 - abar((i+1)/T) / abar(i/T), max_beta)`` in float64.
+
+    Computed in Python floats one step at a time, as the reference does, so values match it
+    to the last bit; the clip matters where ``abar`` reaches 0 (or, for sqrt, goes negative).
+    """
+    betas = [
+        min(1.0 - alpha_bar((i + 1) / num_timesteps) / alpha_bar(i / num_timesteps), max_beta)
+        for i in range(num_timesteps)
+    ]
+    return torch.tensor(betas, dtype=torch.float64)
