@@ -96,7 +96,9 @@ def test_wordpiece_rows_like_diffuseq() -> None:
     trg = tok.encode("What's the best way to learn python?")
     batch = pack_batch([src], [trg], 32, tok.pad_id, tok.sep_id)
     generated = batch.input_ids.clone()
-    generated[0, -3] = tok.token_to_id("python")  # a word after trailing pads: the pads before it stay
+    python_id = tok.token_to_id("python")
+    assert python_id is not None
+    generated[0, -3] = python_id  # a word after trailing pads: the pads before it stay
     record = output_records(tok, generated, batch)[0]
     assert record["source"] == "[CLS] how do i learn python? [SEP] [SEP]"
     assert record["reference"] == "[CLS] what's the best way to learn python? [SEP]"

@@ -29,7 +29,7 @@ def reference_pack(src_ids: list[int], trg_ids: list[int], seq_len: int) -> tupl
             trg.pop()
     src.append(SEP)
     trg.append(SEP)
-    ids = src + [SEP] + trg
+    ids = [*src, SEP, *trg]
     mask = [0] * (len(src) + 1)
     ids += [PAD] * (seq_len - len(ids))
     mask += [1] * (seq_len - len(mask))
@@ -105,7 +105,9 @@ words = st.lists(st.integers(1000, 1010), max_size=40)
 
 
 @given(st.lists(st.tuples(words, words), min_size=1, max_size=6), st.integers(5, 48))
-def test_pack_batch_equals_reference_and_condition_length(pairs: list[tuple[list[int], list[int]]], seq_len: int) -> None:
+def test_pack_batch_equals_reference_and_condition_length(
+    pairs: list[tuple[list[int], list[int]]], seq_len: int
+) -> None:
     srcs = [enc(*s) for s, _ in pairs]
     trgs = [enc(*t) for _, t in pairs]
     batch = pack_batch(srcs, trgs, seq_len, pad_id=PAD, sep_id=SEP)
@@ -118,9 +120,7 @@ def test_pack_batch_equals_reference_and_condition_length(pairs: list[tuple[list
         assert pack(src, trg, seq_len, PAD, SEP) == (ids, mask)
         len_x = int(condition_length(batch.input_mask[row]))
         assert ids[len_x - 2 : len_x] == [SEP, SEP] and ids[len_x] == CLS
-    assert condition_length(batch.input_mask).tolist() == [
-        seq_len - int(m.sum()) for m in batch.input_mask
-    ]
+    assert condition_length(batch.input_mask).tolist() == [seq_len - int(m.sum()) for m in batch.input_mask]
 
 
 def test_empty_batch() -> None:

@@ -86,7 +86,7 @@ def test_contractions_and_stray_specials(ours: WordPieceTokenizer, reference: ob
 @pytest.fixture(scope="module")
 def interesting_ids(ours: WordPieceTokenizer) -> list[int]:
     picks = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "'", "s", "t", "m", "n", "re", "ve", ".", ",", "?", "!"]
-    picks += ["do", "not", "don", "the", "play", "##ing", "##s", "##ed", "##'", "-", "\"", "(", ")", "a", "i"]
+    picks += ["do", "not", "don", "the", "play", "##ing", "##s", "##ed", "##'", "-", '"', "(", ")", "a", "i"]
     return [i for i in (ours.token_to_id(t) for t in picks) if i is not None]
 
 
@@ -120,7 +120,7 @@ def test_bad_vocab_files(tmp_path: Path, content: str, expected: str) -> None:
     with pytest.raises(UserError) as info:
         WordPieceTokenizer(path)
     assert str(path) in str(info.value) and expected in str(info.value)
-    with pytest.raises(UserError, match="missing.txt: vocabulary file not found"):
+    with pytest.raises(UserError, match=r"missing\.txt: vocabulary file not found"):
         WordPieceTokenizer(tmp_path / "missing.txt")
 
 

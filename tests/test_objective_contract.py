@@ -41,8 +41,8 @@ def test_every_objective_passes_the_contract_on_an_mlp_denoiser(name: str) -> No
 def test_every_objective_passes_the_contract_on_the_toy_transformer(name: str) -> None:
     factory, params = OBJECTIVES[name]
     torch.manual_seed(0)
-    teacher = build_toy_teacher(ToyTeacherParams(embed_dim=4, hidden_size=8, num_heads=2), VOCAB, LENGTH).double()
-    check_objective(factory(params()), ContextMaker(teacher=teacher))
+    teacher = build_toy_teacher(ToyTeacherParams(embed_dim=4, hidden_size=8, num_heads=2), VOCAB, LENGTH)
+    check_objective(factory(params()), ContextMaker(teacher=teacher, dtype=torch.float32))
 
 
 class _Leaky(Sid):
@@ -90,7 +90,7 @@ class _UnfreezesPsi(Sid):
         (_OrderDependent(), "order of the batch"),
         (_NanAtTheEnd(), "not finite"),
         (_StringTerms(), "must be a float"),
-        (_UnfreezesPsi(), "psi"),
+        (_UnfreezesPsi(), "left gradients on the psi"),
     ],
 )
 def test_the_contract_catches_broken_objectives(broken: Sid, message: str) -> None:

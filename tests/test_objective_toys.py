@@ -133,6 +133,7 @@ class ContextMaker:
     dim: int = DIM
     seed: int = 0
     t: int | None = None
+    dtype: torch.dtype = torch.float64
     theta: Tensor | None = None
 
     def __attrs_post_init__(self) -> None:
@@ -145,9 +146,9 @@ class ContextMaker:
         cuts = torch.randint(1, self.length - 1, (self.batch,), generator=data).tolist()
         mask = prefix_mask(self.batch, self.length, cuts)
         real_cuts = torch.randint(1, self.length - 1, (self.batch,), generator=data).tolist()
-        x_cond = torch.randn(shape, generator=data, dtype=torch.float64)
-        x_real = torch.randn(shape, generator=data, dtype=torch.float64) + 0.5
-        raw = torch.randn(shape, generator=data, dtype=torch.float64)
+        x_cond = torch.randn(shape, generator=data, dtype=self.dtype)
+        x_real = torch.randn(shape, generator=data, dtype=self.dtype) + 0.5
+        raw = torch.randn(shape, generator=data, dtype=self.dtype)
         self.theta = raw.clone().requires_grad_(update == "generator")
         x_gen = self.injector.generated(self.theta * 1.0, x_cond, mask)
         for net in (self.teacher, self.psi):

@@ -18,7 +18,8 @@ from dlmkit.data.jsonl import read_jsonl_pairs
 from dlmkit.data.packing import MIN_SEQ_LEN, pack_batch
 from dlmkit.data.wordpiece import WordPieceTokenizer
 from dlmkit.errors import UserError
-from dlmkit.interfaces.dataset import Batch
+from dlmkit.interfaces.dataset import Batch, Tokenizer
+from dlmkit.recipe.structure import path_field
 
 #: Environment variable naming the data root when ``root`` is not set.
 DATA_ROOT_ENV = "DLMKIT_DATA_ROOT"
@@ -52,7 +53,7 @@ _optional_str = attrs.validators.optional(_non_empty_str)
 class DiffuSeqJsonlParams:
     """Where the DiffuSeq jsonl splits are and how to tokenize and pack them."""
 
-    root: str | None = attrs.field(default=None, validator=_optional_str)
+    root: str | None = path_field(default=None, validator=_optional_str)
     """Data root for relative paths; when unset, the DLMKIT_DATA_ROOT environment variable (else the working dir)."""
     train: list[str] = attrs.field(
         factory=list, converter=_as_list, validator=attrs.validators.deep_iterable(_non_empty_str)
@@ -94,7 +95,10 @@ class DiffuSeqJsonl:
         }
         self._texts: dict[str, tuple[list[str], list[str]]] = {}
         self._batches: dict[str, Batch] = {}
-        self.tokenizer: WordPieceTokenizer = self._build_tokenizer()
+        self.wordpiece: WordPieceTokenizer = self._build_tokenizer()
+        """The tokenizer with its full API (batch encoding, vocab saving)."""
+        self.tokenizer: Tokenizer = self.wordpiece
+        """The same object, typed as the protocol so this class satisfies :class:`Dataset` for mypy."""
 
     def __repr__(self) -> str:
         return f"DiffuSeqJsonl({self.params!r})"
@@ -151,7 +155,7 @@ class DiffuSeqJsonl:
 
     def save_vocab(self, path: str | Path) -> Path:
         """Write the vocabulary in use as a vocab.txt; pointing ``vocab`` at it reproduces this tokenizer."""
-        return self.tokenizer.save_vocab(path)
+        return self.wordpiece.save_vocab(path)
 
     # -- splits ---------------------------------------------------------------------------------------
 
@@ -193,10 +197,10 @@ class DiffuSeqJsonl:
         if name not in self._batches:
             srcs, trgs = self.texts(name)
             self._batches[name] = pack_batch(
-                self.tokenizer.encode_batch(srcs),
-                self.tokenizer.encode_batch(trgs),
+                self.wordpiece.encode_batch(srcs),
+                self.wordpiece.encode_batch(trgs),
                 self.seq_len,
-                pad_id=self.tokenizer.pad_id,
-                sep_id=self.tokenizer.sep_id,
+                pad_id=self.wordpiece.pad_id,
+                sep_id=self.wordpiece.sep_id,
             )
         return self._batches[name]

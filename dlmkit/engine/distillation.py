@@ -146,6 +146,7 @@ class Distiller:
             ctx = self.context(detach=is_psi)
             out = self.objective.psi_loss(ctx) if is_psi else self.objective.generator_loss(ctx)
         loss = out.loss.float()
+        value = float(loss.detach())
         if bool(torch.isfinite(loss)):
             loss.backward()
         if not _finite(loss, params):
@@ -165,7 +166,7 @@ class Distiller:
         opt.step()
         self.bad_in_row = 0
         prefix = "psi" if is_psi else "g"
-        return {f"{prefix}_loss": float(loss), **{f"{prefix}_{k}": float(v) for k, v in out.terms.items()}}
+        return {f"{prefix}_loss": value, **{f"{prefix}_{k}": float(v) for k, v in out.terms.items()}}
 
     # -- validation, checkpoints ------------------------------------------------------------
     def eval_model(self) -> Teacher:

@@ -66,13 +66,15 @@ def evaluate_run(ctx: RunContext) -> dict[str, Any]:
 
 
 def show(results: dict[str, Any]) -> None:
+    """One row per metric, one column per model: readable in a narrow terminal."""
     if not results:
         return
-    columns = sorted({k for row in results.values() for k in row})
+    metrics = sorted({k for row in results.values() for k in row})
     table = Table(title="results")
-    table.add_column("model")
-    for column in columns:
-        table.add_column(column, justify="right")
-    for name, row in results.items():
-        table.add_row(name, *(f"{row[c]:.4g}" if isinstance(row.get(c), float) else str(row.get(c, "")) for c in columns))
+    table.add_column("metric")
+    for model in results:
+        table.add_column(model, justify="right")
+    for metric in metrics:
+        cells = [results[m].get(metric) for m in results]
+        table.add_row(metric, *(f"{c:.4g}" if isinstance(c, float) else ("" if c is None else str(c)) for c in cells))
     Console().print(table)

@@ -71,4 +71,4 @@ class StageProgress:
             print(f"[{self.stage}] step {step}/{self.total} {_fmt(metrics)}", file=sys.stderr, flush=True)
 
     def note(self, text: str) -> None:
-        console.print(f"[{self.stage}] {text}", markup=False, highlight=False)
+        console.print(f"[{self.stage}] {text}", markup=False, highlight=False, soft_wrap=True)

@@ -107,6 +107,8 @@ class Structurer:
                 except (ValueError, TypeError) as exc:
                     self.problem(where, f"'{name}' = {table[name]!r} is not allowed: {validator_message(exc)}")
                     continue
+                except AttributeError:
+                    pass  # a validator that looks at other fields; construction below runs it
             values[name] = value
         if len(self.problems) > before:
             return MISSING

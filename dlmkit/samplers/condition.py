@@ -27,7 +27,8 @@ class AnchoredCondition:
     def from_batch(cls, model: Denoiser, batch: Batch) -> AnchoredCondition:
         is_condition = batch.input_mask == 0
         ids = torch.where(is_condition, batch.input_ids, torch.zeros_like(batch.input_ids))
-        return cls(ids=ids, embedding=model.embed(ids), keep=is_condition.unsqueeze(-1))
+        # Detached: the embedding table is frozen during distillation, and no gradient may reach the condition.
+        return cls(ids=ids, embedding=model.embed(ids).detach(), keep=is_condition.unsqueeze(-1))
 
     @property
     def shape(self) -> torch.Size:

@@ -37,7 +37,8 @@ def check_sampler(
     recording = RecordingNoise(SeededNoise(seed))
     ids = sampler.sample(spy, batch, schedule, recording)
 
-    assert ids.shape == batch.input_ids.shape, f"output shape {tuple(ids.shape)} != input {tuple(batch.input_ids.shape)}"
+    expected = tuple(batch.input_ids.shape)
+    assert ids.shape == expected, f"output shape {tuple(ids.shape)} != input shape {expected}"
     assert ids.dtype == torch.long, f"output ids must be int64, got {ids.dtype}"
     assert bool((ids >= 0).all()) and bool((ids < model.vocab_size).all()), "output ids outside the vocabulary"
     condition = batch.input_mask == 0

@@ -1,0 +1,89 @@
+"""Reading and writing DiffuSeq output files: the official format, its quirks and bad lines."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from dlmkit.errors import UserError
+from dlmkit.evaluation.output_files import OutputRow, read_output_file, read_output_files, write_output_file
+
+ROWS = [
+    OutputRow(recover="[CLS] how can i make friends? [SEP] [PAD]", reference="[CLS] how do i [SEP]", source="[CLS] q"),
+    OutputRow(recover="caf\u00e9 \u2028 \"quoted\"", reference="r", source="s [SEP] [SEP]"),
+]
+
+
+def _official_bytes(rows: list[OutputRow]) -> str:
+    """What the official sampler's print(json.dumps({...}), file=fout) produces."""
+    return "".join(
+        json.dumps({"recover": r.recover, "reference": r.reference, "source": r.source}) + "\n" for r in rows
+    )
+
+
+def test_written_file_matches_the_official_writer(tmp_path: Path) -> None:
+    path = write_output_file(tmp_path / "seed123_step2000.json", ROWS)
+    assert path.read_text(encoding="utf-8") == _official_bytes(ROWS)
+    assert list(json.loads(path.read_text().splitlines()[0])) == ["recover", "reference", "source"]
+
+
+def test_official_file_without_final_newline_and_with_extra_keys(tmp_path: Path) -> None:
+    path = tmp_path / "a.json"
+    text = _official_bytes(ROWS).rstrip("\n").replace('"source"', '"extra": 1, "source"', 1)
+    path.write_text(text, encoding="utf-8")
+    assert read_output_file(path) == ROWS
+
+
+def test_trailing_blank_lines_and_crlf_are_tolerated(tmp_path: Path) -> None:
+    path = tmp_path / "a.json"
+    path.write_bytes(_official_bytes(ROWS).replace("\n", "\r\n").encode() + b"\r\n\n  \n")
+    assert read_output_file(path) == ROWS
+
+
+@given(st.lists(st.builds(OutputRow, st.text(), st.text(), st.text()), max_size=5))
+def test_round_trip(rows: list[OutputRow]) -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = write_output_file(Path(folder) / "x.json", rows)
+        assert read_output_file(path) == rows
+
+
+@pytest.mark.parametrize(
+    ("line", "pattern"),
+    [
+        ('{"recover": "a", "reference": "b"', r"line 2: not valid JSON"),
+        ('["a", "b", "c"]', r"line 2: a JSON list, not an object"),
+        ('{"recover": "a", "source": "c"}', r"line 2: missing key reference"),
+        ('{"recover": "a", "reference": 3, "source": "c"}', r"line 2: key 'reference' holds int"),
+        ("", r"line 2: empty line"),
+    ],
+)
+def test_malformed_line_names_file_and_line(tmp_path: Path, line: str, pattern: str) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text(_official_bytes(ROWS[:1]) + line + "\n" + _official_bytes(ROWS[1:]), encoding="utf-8")
+    with pytest.raises(UserError, match=pattern) as info:
+        read_output_file(path)
+    assert str(path) in str(info.value)
+
+
+def test_unreadable_files(tmp_path: Path) -> None:
+    with pytest.raises(UserError, match="no such output file"):
+        read_output_file(tmp_path / "missing.json")
+    with pytest.raises(UserError, match="is a directory"):
+        read_output_file(tmp_path)
+    (tmp_path / "latin1.json").write_bytes(b'{"recover": "caf\xe9"}\n')
+    with pytest.raises(UserError, match="not UTF-8"):
+        read_output_file(tmp_path / "latin1.json")
+
+
+def test_files_of_different_lengths_are_an_error(tmp_path: Path) -> None:
+    long_file = write_output_file(tmp_path / "a.json", ROWS)
+    short_file = write_output_file(tmp_path / "b.json", ROWS[:1])
+    assert read_output_files([long_file, long_file]) == [ROWS, ROWS]
+    with pytest.raises(UserError, match=r"a.json has 2, .*b.json has 1"):
+        read_output_files([long_file, short_file])

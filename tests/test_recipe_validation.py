@@ -1,0 +1,130 @@
+"""Recipes are strict: every problem is reported at once, naming file, table and key; exit code 2."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from dlmkit.cli.main import cli
+from dlmkit.errors import RecipeError
+from dlmkit.recipe.load import load_recipe, render
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+REPO = Path(__file__).resolve().parents[1]
+TINY = (REPO / "recipes" / "tiny_cpu.toml").read_text(encoding="utf-8")
+
+
+def write(tmp_path: Path, text: str, name: str = "r.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, list(args))
+    return result.exit_code, result.output
+
+
+def test_shipped_recipes_validate() -> None:
+    recipes = sorted(str(p) for p in (REPO / "recipes").glob("*.toml"))
+    code, out = run("validate", *recipes)
+    assert code == 0, out
+    assert out.count("ok:") == len(recipes)
+
+
+def test_three_problems_reported_together_with_file_table_and_key(tmp_path: Path) -> None:
+    text = TINY.replace("steps = 30\n", "stpes = 30\n", 1)  # misspelt key
+    text = text.replace("batch_size = 32\nlr = 1e-3", 'batch_size = "thirty-two"\nlr = 1e-3', 1)  # wrong type
+    text = text.replace('name = "teacher"\nkind = "train_teacher"', 'kind = "train_teacher"', 1)  # missing name
+    path = write(tmp_path, text)
+    code, out = run("validate", str(path))
+    assert code == 2
+    assert "Traceback" not in out
+    assert f"{path}: 3 problems" in out
+    assert "unknown key 'stpes'" in out and "did you mean 'steps'?" in out and "allowed:" in out
+    assert "'batch_size' must be an integer, got 'thirty-two' (string)" in out
+    assert "missing required key 'name'" in out
+    assert out.count('[[stage]] "0"') == 3
+
+
+def test_unknown_component_suggests_the_registered_name(tmp_path: Path) -> None:
+    path = write(tmp_path, TINY.replace('name = "sqrt"', 'name = "sqrtt"'))
+    code, out = run("validate", str(path))
+    assert code == 2
+    assert "[schedule]: no schedule named 'sqrtt'" in out and "did you mean 'sqrt'?" in out
+
+
+def test_component_parameters_are_checked_against_its_params_class(tmp_path: Path) -> None:
+    path = write(tmp_path, TINY.replace("num_timesteps = 2000", "num_timesteps = 2000\nnum_timestep = 10"))
+    code, out = run("validate", str(path))
+    assert code == 2
+    assert "[schedule] (schedule 'sqrt'): unknown key 'num_timestep'" in out
+    assert "did you mean 'num_timesteps'?" in out
+
+
+def test_toml_syntax_error_names_line_and_column(tmp_path: Path) -> None:
+    path = write(tmp_path, 'schema_version = 1\nname = "x"\n[data\n')
+    code, out = run("run", str(path))
+    assert code == 2
+    assert "TOML syntax error" in out and "line 3" in out and "column" in out
+    assert "Traceback" not in out
+
+
+def test_validator_message_names_the_rule(tmp_path: Path) -> None:
+    path = write(tmp_path, TINY.replace("t_min = 0\n", "t_min = 1999\n", 1))
+    with pytest.raises(RecipeError, match="'t_min' .* must not exceed 't_max'"):
+        load_recipe(path)
+
+
+def test_set_overrides_use_toml_values_and_stage_names(tmp_path: Path) -> None:
+    path = write(tmp_path, TINY)
+    recipe = load_recipe(path, ["stage.stage1.steps=9", "stage.0.lr=2e-4", "stage.stage2.optim.psi.betas=[0.0, 0.99]"])
+    assert recipe.stage("stage1").steps == 9
+    assert recipe.stage("teacher").lr == 2e-4
+    assert recipe.stage("stage2").optim.psi.betas == [0.0, 0.99]
+
+
+def test_bad_override_names_the_override(tmp_path: Path) -> None:
+    path = write(tmp_path, TINY)
+    code, out = run("validate", str(path), "--set", "stage.nope.steps=3")
+    assert code == 2
+    assert "--set stage.nope.steps=3: no stage 'nope'" in out
+
+
+def test_relative_paths_resolve_against_the_recipe_folder(tmp_path: Path) -> None:
+    sub = tmp_path / "deep" / "er"
+    sub.mkdir(parents=True)
+    path = write(sub, TINY.replace('root = "../../shared/data"', 'root = "data"') + '\n', "r.toml")
+    recipe = load_recipe(path, ['output_dir="out"'])
+    assert recipe.header.output_dir == str(sub / "out")
+    assert recipe.data.params.root == str(sub / "data")
+
+
+def test_show_prints_the_resolved_recipe_with_defaults(tmp_path: Path) -> None:
+    code, out = run("show", str(write(tmp_path, TINY)))
+    assert code == 0, out
+    data = tomllib.loads(out)
+    stage1 = next(s for s in data["stage"] if s["name"] == "stage1")
+    assert stage1["max_bad_steps"] == 20  # a default the recipe does not set
+    assert stage1["objective"]["name"] == "sid_gan"
+    assert data["schedule"] == {"name": "sqrt", "num_timesteps": 2000}
+    assert tomllib.loads(render(load_recipe(write(tmp_path, out, "again.toml")))) == data
+
+
+def test_init_student_must_name_an_earlier_stage(tmp_path: Path) -> None:
+    path = write(tmp_path, TINY.replace('init_student = "stage1"', 'init_student = "stage9"'))
+    with pytest.raises(RecipeError, match="'init_student' = 'stage9' must be"):
+        load_recipe(path)
+
+
+def test_teacher_checkpoint_excludes_size_keys(tmp_path: Path) -> None:
+    path = write(tmp_path, TINY.replace('name = "toy"\n', 'name = "toy"\ncheckpoint = "t.safetensors"\n'))
+    with pytest.raises(RecipeError, match="sizes come from the checkpoint; remove"):
+        load_recipe(path)
