@@ -55,8 +55,7 @@ def test_pick_has_the_largest_row_sum_and_no_earlier_equal(candidates: list[str]
     pick = mbr_select(candidates)
     assert sums[pick] == max(sums)
     assert all(s < sums[pick] for s in sums[:pick])
-    # The numpy reference agrees on the picked text (it may differ only between equal-scoring twins).
-    assert bleu_matrix(candidates)[pick] == pytest.approx(bleu_matrix(candidates)[pick])
+    # The numpy reference may differ only by picking an equal-scoring candidate.
     reference = _reference_pick(candidates)
     assert sums[reference] == pytest.approx(sums[pick], abs=1e-12)
 

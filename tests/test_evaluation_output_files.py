@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from dlmkit.evaluation.output_files import OutputRow, read_output_file, read_out
 
 ROWS = [
     OutputRow(recover="[CLS] how can i make friends? [SEP] [PAD]", reference="[CLS] how do i [SEP]", source="[CLS] q"),
-    OutputRow(recover="caf\u00e9 \u2028 \"quoted\"", reference="r", source="s [SEP] [SEP]"),
+    OutputRow(recover='caf\u00e9 \u2028 "quoted"', reference="r", source="s [SEP] [SEP]"),
 ]
 
 
@@ -46,8 +47,6 @@ def test_trailing_blank_lines_and_crlf_are_tolerated(tmp_path: Path) -> None:
 
 @given(st.lists(st.builds(OutputRow, st.text(), st.text(), st.text()), max_size=5))
 def test_round_trip(rows: list[OutputRow]) -> None:
-    import tempfile
-
     with tempfile.TemporaryDirectory() as folder:
         path = write_output_file(Path(folder) / "x.json", rows)
         assert read_output_file(path) == rows

@@ -13,7 +13,9 @@ from dlmkit.interfaces import ConditioningInjector
 def test_register_injectors_offers_both_with_params_and_summaries() -> None:
     seen: dict[str, tuple[Any, type | None, str]] = {}
 
-    def register(name: str, factory: Any, params: type | None = None, summary: str = "", **_: Any) -> None:
+    def register(
+        name: str, factory: Any, params: type | None = None, summary: str = "", override: bool = False
+    ) -> None:
         seen[name] = (factory, params, summary)
 
     register_injectors(register)

@@ -21,7 +21,9 @@ def _registered() -> dict[str, dict[str, Any]]:
     manager.register(dlmkit.metrics)
     seen: dict[str, dict[str, Any]] = {}
 
-    def register(name: str, factory: Any, params: type | None = None, summary: str = "", override: bool = False) -> None:
+    def register(
+        name: str, factory: Any, params: type | None = None, summary: str = "", override: bool = False
+    ) -> None:
         assert name not in seen, f"{name} registered twice"
         seen[name] = {"factory": factory, "params": params, "summary": summary}
 

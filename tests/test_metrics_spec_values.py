@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from dlmkit.interfaces import Metric
 from dlmkit.metrics.avg_len import AvgLenMetric
 from dlmkit.metrics.bleu import BleuMetric
 from dlmkit.metrics.dist1 import Dist1Metric
@@ -17,7 +18,12 @@ ROWS = [
 ]
 # (BLEU, ROUGE-L F, dist-1, len) per row, diffuseq.md section 7.
 EXPECTED = [(0.321844, 0.8, 1.0, 7), (0.030602, 0.266667, 1.0, 13), (0.0, 0.0, 0.0, 2)]
-METRICS = {"bleu": BleuMetric(), "rouge_l": RougeLMetric(), "dist1": Dist1Metric(), "avg_len": AvgLenMetric()}
+METRICS: dict[str, Metric] = {
+    "bleu": BleuMetric(),
+    "rouge_l": RougeLMetric(),
+    "dist1": Dist1Metric(),
+    "avg_len": AvgLenMetric(),
+}
 
 
 @pytest.mark.parametrize("index", range(len(ROWS)))

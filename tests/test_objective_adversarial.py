@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dlmkit.objectives.adversarial import Adversarial, AdversarialParams
-from tests.test_objective_toys import T, ConstantFeatures, ContextMaker, MlpDenoiser, Recorder
+from tests.test_objective_toys import ConstantFeatures, ContextMaker, MlpDenoiser, Recorder, T
 
 LOG2 = math.log(2.0)
 

@@ -20,7 +20,9 @@ from tests.test_objective_toys import LENGTH, VOCAB, ContextMaker
 def registered() -> dict[str, tuple[Any, type]]:
     seen: dict[str, tuple[Any, type]] = {}
 
-    def register(name: str, factory: Any, params: type | None = None, summary: str = "", **_: Any) -> None:
+    def register(
+        name: str, factory: Any, params: type | None = None, summary: str = "", override: bool = False
+    ) -> None:
         assert params is not None
         seen[name] = (factory, params)
 

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dlmkit.objectives.dmd import Dmd, DmdParams
-from tests.test_objective_toys import T, ContextMaker, MlpDenoiser, Recorder
+from tests.test_objective_toys import ContextMaker, MlpDenoiser, Recorder, T
 
 TIMESTEPS = st.one_of(st.sampled_from([0, T - 1]), st.integers(0, T - 1))
 

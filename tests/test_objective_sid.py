@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from dlmkit.interfaces import DistillContext
 from dlmkit.objectives.sid import Sid, SidParams
-from tests.test_objective_toys import T, ContextMaker, MlpDenoiser
+from tests.test_objective_toys import ContextMaker, MlpDenoiser, T
 
 TIMESTEPS = st.one_of(st.sampled_from([0, T - 1]), st.integers(0, T - 1))
 ALPHAS = st.sampled_from([0.5, 1.0, 1.2])

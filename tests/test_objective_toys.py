@@ -95,20 +95,20 @@ class Recorder(nn.Module):
 
     def denoise_with_features(self, x_t: Tensor, t: Tensor) -> tuple[Tensor, Tensor]:
         self.calls.append(("denoise_with_features", x_t.detach().clone(), t.clone()))
-        return self.inner.denoise_with_features(x_t, t)  # type: ignore[no-any-return]
+        return self.inner.denoise_with_features(x_t, t)
 
     def denoise(self, x_t: Tensor, t: Tensor) -> Tensor:
         self.calls.append(("denoise", x_t.detach().clone(), t.clone()))
-        return self.inner.denoise(x_t, t)  # type: ignore[no-any-return]
+        return self.inner.denoise(x_t, t)
 
     def embed(self, ids: Tensor) -> Tensor:
-        return self.inner.embed(ids)  # type: ignore[no-any-return]
+        return self.inner.embed(ids)
 
     def logits(self, x: Tensor) -> Tensor:
-        return self.inner.logits(x)  # type: ignore[no-any-return]
+        return self.inner.logits(x)
 
     def round(self, x: Tensor) -> Tensor:
-        return self.inner.round(x)  # type: ignore[no-any-return]
+        return self.inner.round(x)
 
 
 def prefix_mask(batch: int, length: int, cuts: list[int]) -> Tensor:
@@ -134,7 +134,7 @@ class ContextMaker:
     seed: int = 0
     t: int | None = None
     dtype: torch.dtype = torch.float64
-    theta: Tensor | None = None
+    theta: Tensor = attrs.field(factory=lambda: torch.empty(0))
 
     def __attrs_post_init__(self) -> None:
         if self.psi is None:

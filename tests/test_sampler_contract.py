@@ -156,7 +156,7 @@ def test_contract_detects_kept_states(teacher, batch: Batch, schedule) -> None: 
 def test_contract_detects_a_leaked_answer(teacher, batch: Batch, schedule) -> None:  # type: ignore[no-untyped-def]
     class Leaky(OneStepSampler):
         def sample(self, model, batch, schedule, noise):  # type: ignore[no-untyped-def]
-            noise.initial(batch.input_ids.shape + (model.embed_dim,), model.embed(batch.input_ids))
+            noise.initial((*batch.input_ids.shape, model.embed_dim), model.embed(batch.input_ids))
             x = model.denoise(model.embed(batch.input_ids), torch.zeros(len(batch), dtype=torch.long))
             return torch.where(batch.input_mask == 0, batch.input_ids, model.logits(x).argmax(-1))
 

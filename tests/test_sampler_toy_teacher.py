@@ -73,9 +73,9 @@ def test_state_dict_round_trip_rebuilds_from_config(toy: ToyTeacher) -> None:
 def test_build_resolves_and_checks_sizes() -> None:
     bigger = build_toy_teacher(ToyTeacherParams(vocab_size=40), vocab_size=30, seq_len=6)
     assert bigger.vocab_size == 40
-    with pytest.raises(UserError, match="teacher.vocab_size = 20"):
+    with pytest.raises(UserError, match=r"teacher\.vocab_size = 20"):
         build_toy_teacher(ToyTeacherParams(vocab_size=20), vocab_size=30, seq_len=6)
-    with pytest.raises(UserError, match="teacher.seq_len"):
+    with pytest.raises(UserError, match=r"teacher\.seq_len"):
         build_toy_teacher(ToyTeacherParams(), vocab_size=30)
 
 

@@ -97,3 +97,22 @@ def test_registration_hook_offers_all_three() -> None:
     for factory, params in seen.values():
         schedule = factory(params(num_timesteps=30))  # type: ignore[operator]
         assert schedule.num_timesteps == 30
+
+
+def test_extract_on_another_device_caches_only_the_schedules_own_arrays() -> None:
+    schedule = BUILDERS["sqrt"](30)
+    meta = torch.device("meta")
+    like = torch.empty(2, 3, 4, device=meta)
+    t = torch.tensor([0, 29], device=meta)
+    assert schedule.extract(schedule.betas, t, like).shape == (2, 1, 1)
+    assert schedule.extract(schedule.betas, t, like).device == meta
+    derived = schedule.betas * 2  # a caller's temporary array must not be pinned by the cache
+    assert schedule.extract(derived, t, like).shape == (2, 1, 1)
+    assert len(schedule._device_cache) == 1
+
+
+def test_extract_broadcasts_a_scalar_timestep() -> None:
+    schedule = BUILDERS["sqrt"](30)
+    values = schedule.extract(schedule.alphas_cumprod, torch.tensor(5), torch.zeros(2, 3, 4, dtype=torch.float16))
+    assert values.shape == (1, 1, 1) and values.dtype == torch.float16
+    assert values.item() == pytest.approx(schedule.alphas_cumprod[5].item(), rel=1e-3)

@@ -58,16 +58,20 @@ def parse_metric_names(text: str) -> list[str]:
 def render_table(report: Mapping[str, Any], console: Console) -> None:
     """One row per file, then the mean, the MBR picks and the cross-seed diversity, one column per metric."""
     metrics = list(report["summary"])
-    table = Table(title=f"dlmkit eval: {report['num_examples']} examples", title_justify="left")
+    files = [Path(name) for name in report["files"]]
+    folders = {path.parent for path in files}
+    shared = folders.pop() if len(folders) == 1 and len(files) > 1 else None  # show short names under one folder
+    where = f" in {shared}" if shared is not None and shared != Path(".") else ""
+    table = Table(title=escape(f"dlmkit eval: {report['num_examples']} examples{where}"), title_justify="left")
     table.add_column("outputs", overflow="fold")
     for name in metrics:
-        table.add_column(name, justify="right")
+        table.add_column(name, justify="right", no_wrap=True, min_width=len(name))
 
     def add(label: str, values: Mapping[str, float]) -> None:
         table.add_row(escape(label), *(f"{values[m]:.4f}" if m in values else "-" for m in metrics))
 
-    for name in report["files"]:
-        add(name, report["per_file"][name])
+    for name, path in zip(report["files"], files, strict=True):
+        add(path.name if shared is not None else name, report["per_file"][name])
     count = len(report["files"])
     if count > 1:
         add(f"mean of {count} files", report["mean"])

@@ -28,16 +28,17 @@ SID_LEGACY_FLOOR = 1e-5
 
 
 def signal_to_noise(schedule: NoiseSchedule, t: Tensor) -> Tensor:
-    """``SNR_t = abar_t / (1 - abar_t)`` per sample, float64, on ``t``'s device."""
-    abar = schedule.alphas_cumprod.to(dtype=torch.float64, device=t.device)[t.long()]
+    """``SNR_t = abar_t / (1 - abar_t)`` per sample in float64, indexed where the schedule keeps its table."""
+    table = schedule.alphas_cumprod
+    abar = table[t.to(table.device).long()].to(torch.float64)
     return abar / (1.0 - abar).clamp_min(torch.finfo(torch.float64).tiny)
 
 
 def time_weight(name: str, schedule: NoiseSchedule, t: Tensor, like: Tensor, sigma_data: float = 0.5) -> Tensor:
     """The weight of each sample at integer timesteps ``t`` ``[B]``, in ``like``'s dtype, ``[B]``."""
     if name == "one":
-        weight = torch.ones(t.shape, dtype=torch.float64, device=t.device)
-    elif name == "snr":
+        return torch.ones(t.shape, dtype=like.dtype, device=like.device)
+    if name == "snr":
         weight = signal_to_noise(schedule, t)
     elif name == "snr_sqrt":
         weight = signal_to_noise(schedule, t).sqrt()

@@ -49,6 +49,7 @@ class DiscreteSchedule:
         self.sampling_variance = torch.cat([self.posterior_variance[1:2], betas[1:]])
         self.sampling_log_variance = self.sampling_variance.log()
         self._device_cache: dict[tuple[int, torch.device], Tensor] = {}
+        self._names_by_id = {id(v): k for k, v in vars(self).items() if isinstance(v, Tensor)}
 
     def __repr__(self) -> str:
         return f"DiscreteSchedule(name={self.name!r}, num_timesteps={self.num_timesteps})"
@@ -56,9 +57,16 @@ class DiscreteSchedule:
     # -- extraction -------------------------------------------------------------------------
 
     def _on(self, array: Tensor, device: torch.device) -> Tensor:
-        """``array`` on ``device``, copied once per device (MPS has no float64, so it indexes on CPU)."""
-        if device.type in ("cpu", "mps"):
+        """``array`` on ``device``; the schedule's own arrays are copied once per device and kept.
+
+        Other arrays (a sampler's derived ones) are moved each time: caching them by identity
+        would pin every temporary.  MPS has no float64, so indexing stays on the CPU there.
+        """
+        if device.type in ("cpu", "mps") or array.device == device:
             return array
+        own = self.__dict__.get(self._names_by_id.get(id(array), ""))
+        if own is not array:
+            return array.to(device)
         key = (id(array), device)
         cached = self._device_cache.get(key)
         if cached is None:

@@ -40,7 +40,7 @@ class OracleDenoiser:
         return self.table[ids]
 
     def logits(self, x: Tensor) -> Tensor:
-        return -torch.cdist(x.to(self.table.dtype), self.table.expand(x.shape[0], -1, -1)) ** 2
+        return -(torch.cdist(x.to(self.table.dtype), self.table.expand(x.shape[0], -1, -1)) ** 2)
 
     def round(self, x: Tensor) -> Tensor:
         return self.logits(x).argmax(dim=-1)
