@@ -79,7 +79,9 @@ class Plugins:
     def hook(self) -> Any:
         return self.manager.hook
 
-    def register_plugin(self, plugin: ModuleType | object, name: str, distribution: str, version: str, builtin: bool) -> None:
+    def register_plugin(
+        self, plugin: ModuleType | object, name: str, distribution: str, version: str, builtin: bool
+    ) -> None:
         """Register one plugin object, validating its hook implementations right away."""
         try:
             self.manager.register(plugin, name=name)

@@ -15,7 +15,7 @@ from dlmkit.errors import PluginConflict, PluginLoadError
 from dlmkit.plugins import create_plugins, reset_plugins
 from tests.fake_dist import make_distribution
 
-GOOD = '''
+GOOD = """
 import attrs
 from dlmkit import hookimpl
 
@@ -27,7 +27,7 @@ class EchoParams:
 def register_schedules(register):
     from dlmkit.schedules.sqrt import build_sqrt_schedule, SqrtScheduleParams
     register("echo_sqrt", build_sqrt_schedule, params=SqrtScheduleParams, summary="sqrt, again")
-'''
+"""
 
 
 @pytest.fixture
@@ -72,7 +72,7 @@ def test_plugin_whose_import_raises_is_listed_and_cli_still_works(site: Path) ->
 def test_strict_mode_turns_a_broken_plugin_into_an_error(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     make_distribution(site, "dlmkit-fake-broken2", "dlmkit_fake_broken2", "raise ImportError('missing dep')\n")
     monkeypatch.setenv("DLMKIT_STRICT_PLUGINS", "1")
-    with pytest.raises(PluginLoadError, match="dlmkit-fake-broken2.*missing dep"):
+    with pytest.raises(PluginLoadError, match=r"dlmkit-fake-broken2.*missing dep"):
         create_plugins()
 
 
@@ -101,7 +101,7 @@ def test_two_providers_of_one_name_is_an_error_naming_both(site: Path) -> None:
 def test_params_must_be_an_attrs_class(site: Path) -> None:
     source = GOOD.replace("params=SqrtScheduleParams", "params=dict")
     make_distribution(site, "dlmkit-fake-params", "dlmkit_fake_params", source)
-    with pytest.raises(PluginConflict, match="dlmkit-fake-params.*attrs class"):
+    with pytest.raises(PluginConflict, match=r"dlmkit-fake-params.*attrs class"):
         _ = create_plugins().registry
 
 

@@ -79,7 +79,7 @@ def test_toml_syntax_error_names_line_and_column(tmp_path: Path) -> None:
 
 def test_validator_message_names_the_rule(tmp_path: Path) -> None:
     path = write(tmp_path, TINY.replace("t_min = 0\n", "t_min = 1999\n", 1))
-    with pytest.raises(RecipeError, match="'t_min' .* must not exceed 't_max'"):
+    with pytest.raises(RecipeError, match=r"'t_min' .* must not exceed 't_max'"):
         load_recipe(path)
 
 
@@ -101,7 +101,7 @@ def test_bad_override_names_the_override(tmp_path: Path) -> None:
 def test_relative_paths_resolve_against_the_recipe_folder(tmp_path: Path) -> None:
     sub = tmp_path / "deep" / "er"
     sub.mkdir(parents=True)
-    path = write(sub, TINY.replace('root = "../../shared/data"', 'root = "data"') + '\n', "r.toml")
+    path = write(sub, TINY.replace('root = "../../shared/data"', 'root = "data"') + "\n", "r.toml")
     recipe = load_recipe(path, ['output_dir="out"'])
     assert recipe.header.output_dir == str(sub / "out")
     assert recipe.data.params.root == str(sub / "data")

@@ -25,8 +25,8 @@ def parameters(entry: Entry) -> list[dict[str, Any]]:
     for field in attrs.fields(entry.params):
         if field.default is attrs.NOTHING:
             default: Any = "(required)"
-        elif isinstance(field.default, attrs.Factory):  # type: ignore[arg-type]
-            default = unstructure(field.default.factory())  # type: ignore[call-arg]
+        elif isinstance(field.default, attrs.Factory):  # type: ignore[arg-type,unused-ignore]
+            default = unstructure(field.default.factory())
         else:
             default = unstructure(field.default)
         out.append({"name": field.name, "type": describe_type(hints.get(field.name, Any)), "default": default})
@@ -42,7 +42,14 @@ def components_command(kind: str | None, as_json: bool) -> None:
     entries = [e for e in registry if kind is None or e.kind == kind]
     if as_json:
         data = [
-            {"kind": e.kind, "name": e.name, "provider": e.provider, "version": e.version, "summary": e.summary, "parameters": parameters(e)}
+            {
+                "kind": e.kind,
+                "name": e.name,
+                "provider": e.provider,
+                "version": e.version,
+                "summary": e.summary,
+                "parameters": parameters(e),
+            }
             for e in entries
         ]
         click.echo(json.dumps(data, indent=2, default=str))

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dlmkit.cli.app import cli
 from dlmkit.cli.components_command import components_command
+from dlmkit.cli.eval_command import make_eval_command
 from dlmkit.cli.inspect_command import inspect_command
 from dlmkit.cli.plugins_command import plugins_command
 from dlmkit.cli.run_command import run_command
 from dlmkit.cli.show_command import show_command
 from dlmkit.cli.teacher_command import teacher_group
 from dlmkit.cli.validate_command import validate_command
+from dlmkit.engine.components import registered_metrics
 
 for command in (
     run_command,
@@ -19,6 +21,7 @@ for command in (
     components_command,
     inspect_command,
     teacher_group,
+    make_eval_command(registered_metrics),
 ):
     cli.add_command(command)
 

@@ -21,11 +21,18 @@ def plugins_command(as_json: bool, details: bool) -> None:
     if as_json:
         data = {
             "plugins": [
-                {"name": p.name, "distribution": p.distribution, "version": p.version, "hooks": list(p.hooks), "builtin": p.builtin}
+                {
+                    "name": p.name,
+                    "distribution": p.distribution,
+                    "version": p.version,
+                    "hooks": list(p.hooks),
+                    "builtin": p.builtin,
+                }
                 for p in infos
             ],
             "failed": [
-                {"name": f.name, "distribution": f.distribution, "version": f.version, "error": f.error} for f in plugins.failures
+                {"name": f.name, "distribution": f.distribution, "version": f.version, "error": f.error}
+                for f in plugins.failures
             ],
         }
         click.echo(json.dumps(data, indent=2))

@@ -13,12 +13,21 @@ from dlmkit.recipe.load import load_recipe
 @click.command("run")
 @recipe_argument()
 @set_option
-@click.option("--output-dir", type=click.Path(file_okay=False, path_type=Path), help="Run folder (default: recipe's output_dir or runs/NAME).")
+@click.option(
+    "--output-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Run folder (default: recipe's output_dir or runs/NAME).",
+)
 @click.option("--resume", is_flag=True, help="Continue from the last checkpoint in the run folder.")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default=None, help="Override [runtime] device.")
 @click.option("--progress/--no-progress", default=None, help="Force the progress bar on or off.")
 def run_command(
-    recipe: str, overrides: tuple[str, ...], output_dir: Path | None, resume: bool, device: str | None, progress: bool | None
+    recipe: str,
+    overrides: tuple[str, ...],
+    output_dir: Path | None,
+    resume: bool,
+    device: str | None,
+    progress: bool | None,
 ) -> None:
     """Run every stage of RECIPE (teacher training, distillation), then evaluate."""
     from dlmkit.engine.pipeline import run_recipe

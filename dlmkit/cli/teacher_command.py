@@ -26,4 +26,7 @@ def import_command(src: Path, dest: Path) -> None:
     target = dest if dest.suffix == ".safetensors" else dest / TEACHER_FILE
     save_teacher(teacher, target, {"imported_from": str(src.resolve())})
     params = sum(p.numel() for p in teacher.parameters())
-    click.echo(f"wrote {target} ({teacher.component}, {params:,} parameters, vocab {teacher.vocab_size}, seq_len {teacher.seq_len})")
+    click.echo(
+        f"wrote {target} ({teacher.component}, {params:,} parameters, "
+        f"vocab {teacher.vocab_size}, seq_len {teacher.seq_len})"
+    )

@@ -38,7 +38,8 @@ def load_module(module: nn.Module, path: Path) -> None:
     missing, unexpected = safetensors.torch.load_model(module, str(path), strict=False)
     if missing or unexpected:
         raise CheckpointError(
-            f"{path}: does not match the model: missing keys {sorted(missing)[:5]}, unexpected keys {sorted(unexpected)[:5]}"
+            f"{path}: does not match the model: missing keys {sorted(missing)[:5]}, "
+            f"unexpected keys {sorted(unexpected)[:5]}"
         )
 
 

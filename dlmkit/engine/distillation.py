@@ -5,11 +5,14 @@ from __future__ import annotations
 import copy
 import math
 import time
+from typing import cast
 from pathlib import Path
+
 import torch
 from torch import Tensor
 
 from dlmkit.engine.checkpoint import latest_checkpoint, read_checkpoint, rng_state, set_rng_state, write_checkpoint
+from dlmkit.engine.components import build_named
 from dlmkit.engine.context import RunContext, StageResult
 from dlmkit.engine.ema import EMA
 from dlmkit.engine.generation import degeneration, generate, score
@@ -19,12 +22,15 @@ from dlmkit.engine.teacher_files import load_teacher, save_teacher
 from dlmkit.engine.teacher_training import stage_seed
 from dlmkit.errors import TrainingDiverged, UserError
 from dlmkit.interfaces import Batch, DistillContext, Objective, Teacher
+from dlmkit.interfaces.teacher import as_module
 from dlmkit.plugins import get_registry
 from dlmkit.recipe.stages import DistillStage, OptimSpec
 
 
 def _optimizer(params: list[torch.nn.Parameter], spec: OptimSpec) -> torch.optim.Optimizer:
-    return torch.optim.AdamW(params, lr=spec.lr, betas=(spec.betas[0], spec.betas[1]), eps=spec.eps, weight_decay=spec.weight_decay)
+    return torch.optim.AdamW(
+        params, lr=spec.lr, betas=(spec.betas[0], spec.betas[1]), eps=spec.eps, weight_decay=spec.weight_decay
+    )
 
 
 def _trainable(module: Teacher) -> list[torch.nn.Parameter]:
@@ -68,8 +74,7 @@ class Distiller:
         self.ctx = ctx
         self.stage = stage
         self.device = ctx.runtime.device
-        registry = get_registry()
-        entry = registry.get("objective", stage.objective.name)
+        entry = get_registry().get("objective", stage.objective.name)
         self.objective: Objective = entry.factory(stage.objective.params)
         self.teacher = ctx.teacher
         self.teacher.to(self.device).eval()
@@ -83,7 +88,7 @@ class Distiller:
         self.psi_params = _trainable(self.psi)
         self.opt_g = _optimizer(self.student_params, stage.optim.generator)
         self.opt_psi = _optimizer(self.psi_params, stage.optim.psi)
-        self.ema = EMA(self.student, stage.ema_decay) if stage.ema_decay > 0 else None  # type: ignore[arg-type]
+        self.ema = EMA(as_module(self.student), stage.ema_decay) if stage.ema_decay > 0 else None
         self.generator = OneStepGenerator(self.student, ctx.schedule, ctx.injector, stage.t_init)
         self.rng = torch.Generator().manual_seed(stage_seed(ctx.recipe.header.seed, stage.name))
         self.train = ctx.dataset.split("train")
@@ -94,9 +99,8 @@ class Distiller:
         self.bad_in_row = 0
         self.skipped = 0
         self.step = 0
-        sampler_entry = registry.get("sampler", "one_step")
-        self.val_sampler = sampler_entry.factory(sampler_entry.make_params(t_init=stage.t_init))
-        self.bleu = registry.get("metric", "bleu").factory(registry.get("metric", "bleu").make_params())
+        self.val_sampler = build_named("sampler", "one_step", t_init=stage.t_init)
+        self.bleu = build_named("metric", "bleu")
 
     # -- data -------------------------------------------------------------------------------
     def pick(self) -> Batch:
@@ -107,12 +111,14 @@ class Distiller:
         return torch.randn(like.shape, generator=self.rng).to(device=like.device, dtype=like.dtype)
 
     def sample_t(self, batch: int) -> Tensor:
-        return self.ctx.schedule.sample_timesteps(batch, self.stage.t_min, self.stage.t_max, generator=self.rng, device=self.device)
+        return self.ctx.schedule.sample_timesteps(
+            batch, self.stage.t_min, self.stage.t_max, generator=self.rng, device=self.device
+        )
 
     def context(self, detach: bool) -> DistillContext:
         cond = self.pick()
         real = self.pick() if self.objective.uses_real_data else cond
-        z = torch.randn(cond.input_ids.shape + (self.teacher.embed_dim,), generator=self.rng).to(self.device)
+        z = torch.randn((*cond.input_ids.shape, self.teacher.embed_dim), generator=self.rng).to(self.device)
         if detach:
             with torch.no_grad():
                 x_gen, _ = self.generator(cond.input_ids, cond.input_mask, z)
@@ -170,7 +176,7 @@ class Distiller:
 
     # -- validation, checkpoints ------------------------------------------------------------
     def eval_model(self) -> Teacher:
-        return self.ema.shadow if self.ema is not None else self.student  # type: ignore[return-value]
+        return cast(Teacher, self.ema.shadow) if self.ema is not None else self.student
 
     def validate(self) -> dict[str, float]:
         split = "valid" if self.ctx.dataset.has_split("valid") else "train"
@@ -192,10 +198,10 @@ class Distiller:
     def save_best(self) -> None:
         meta = {"stage": self.stage.name, "step": str(self.step)}
         save_teacher(self.eval_model(), self.best_dir / "student.safetensors", meta)
-        save_teacher(self.psi, self.best_dir / "psi.safetensors", meta)  # type: ignore[arg-type]
+        save_teacher(self.psi, self.best_dir / "psi.safetensors", meta)
 
     def modules(self) -> dict[str, torch.nn.Module]:
-        modules: dict[str, torch.nn.Module] = {"student": self.student, "psi": self.psi}  # type: ignore[dict-item]
+        modules: dict[str, torch.nn.Module] = {"student": as_module(self.student), "psi": as_module(self.psi)}
         if self.ema is not None:
             modules["ema"] = self.ema.shadow
         return modules
@@ -236,7 +242,9 @@ class Distiller:
         sums: dict[str, float] = {}
         counts: dict[str, int] = {}
         t_last, step_last = time.perf_counter(), self.step
-        with StageProgress(stage.name, stage.steps, self.ctx.metrics_log, self.ctx.progress_mode, self.step) as progress:
+        with StageProgress(
+            stage.name, stage.steps, self.ctx.metrics_log, self.ctx.progress_mode, self.step
+        ) as progress:
             progress.note(
                 f"distilling with '{stage.objective.name}' for {stage.steps} steps, batch {stage.batch_size}, "
                 f"t in [{stage.t_min}, {stage.t_max}], t_init {stage.t_init}"
@@ -247,7 +255,7 @@ class Distiller:
                 results = [self.update("psi") for _ in range(self.objective.generator_every)]
                 results.append(self.update("generator"))
                 if self.ema is not None:
-                    self.ema.update(self.student)  # type: ignore[arg-type]
+                    self.ema.update(as_module(self.student))
                 self.step += 1
                 progress.advance(self.step)
                 for terms in results:
@@ -267,7 +275,9 @@ class Distiller:
                     self.save()
                 if time.monotonic() > deadline and self.step < stage.steps:
                     self.save()
-                    progress.note(f"stopped after {stage.max_minutes} minutes at step {self.step}; continue with --resume")
+                    progress.note(
+                        f"stopped after {stage.max_minutes} minutes at step {self.step}; continue with --resume"
+                    )
                     return StageResult(summary={"steps": self.step, "complete": False})
             if not stage.eval_every or self.step % stage.eval_every != 0:
                 progress.log(self.step, self.validate())
@@ -275,7 +285,12 @@ class Distiller:
         return StageResult(
             student=self.best_dir / "student.safetensors",
             psi=self.best_dir / "psi.safetensors",
-            summary={"steps": self.step, "best_val_bleu": self.best_bleu, "skipped_steps": self.skipped, "complete": True},
+            summary={
+                "steps": self.step,
+                "best_val_bleu": self.best_bleu,
+                "skipped_steps": self.skipped,
+                "complete": True,
+            },
         )
 
 

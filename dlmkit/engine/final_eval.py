@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
 from dlmkit.engine.atomic import write_text_atomic
+from dlmkit.engine.components import build_named, registered_metrics
 from dlmkit.engine.context import RunContext
 from dlmkit.engine.generation import degeneration, generate, score
 from dlmkit.engine.teacher_files import load_teacher
 from dlmkit.evaluation.output_files import OutputRow, write_output_file
-from dlmkit.interfaces import Denoiser, Sampler
-from dlmkit.plugins import get_registry
+from dlmkit.interfaces import Denoiser, Metric, Sampler
 
 
 def _final_student(ctx: RunContext) -> Denoiser | None:
@@ -25,7 +26,9 @@ def _final_student(ctx: RunContext) -> Denoiser | None:
     return None
 
 
-def _row(ctx: RunContext, name: str, model: Denoiser, sampler: Sampler, metrics: dict[str, Any]) -> dict[str, Any]:
+def _row(
+    ctx: RunContext, name: str, model: Denoiser, sampler: Sampler, metrics: Mapping[str, Metric]
+) -> dict[str, Any]:
     spec = ctx.recipe.eval
     assert spec is not None
     data = ctx.dataset.split(spec.split)
@@ -47,19 +50,19 @@ def evaluate_run(ctx: RunContext) -> dict[str, Any]:
     """Score the final student (and the teacher when ``[eval] teacher_sampler`` is set); write results.json."""
     spec = ctx.recipe.eval
     assert spec is not None
-    registry = get_registry()
-    metrics = {name: registry.get("metric", name).factory(registry.get("metric", name).make_params()) for name in spec.metrics}
+    metrics = registered_metrics(spec.metrics)
     results: dict[str, Any] = {}
     student = _final_student(ctx)
     if student is not None:
         results["student"] = _row(ctx, "student", student, ctx.sampler, metrics)
     if spec.teacher_sampler is not None and ctx.teacher is not None:
-        entry = registry.get("sampler", spec.teacher_sampler)
         values = {"steps": spec.teacher_steps} if spec.teacher_steps is not None else {}
-        sampler = entry.factory(entry.make_params(**values))
+        sampler = build_named("sampler", spec.teacher_sampler, **values)
         results["teacher"] = _row(ctx, "teacher", ctx.teacher, sampler, metrics)
     if "student" in results and "teacher" in results:
-        results["student"]["speedup"] = results["teacher"]["seconds_per_seq"] / max(1e-12, results["student"]["seconds_per_seq"])
+        results["student"]["speedup"] = results["teacher"]["seconds_per_seq"] / max(
+            1e-12, results["student"]["seconds_per_seq"]
+        )
     write_text_atomic(ctx.run_dir / "results.json", json.dumps(results, indent=2))
     show(results)
     return results

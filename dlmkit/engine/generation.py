@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Mapping
+
+from typing import Any
 
 import attrs
 import torch
@@ -60,14 +63,16 @@ def degeneration(ids: torch.Tensor, mask: torch.Tensor, pad_id: int, special_ids
         if not words or all(tok == pad_id for tok in target):
             empty += 1
         pairs += max(0, len(words) - 1)
-        repeats += sum(1 for a, b in zip(words, words[1:], strict=False) if a == b)
+        repeats += sum(1 for a, b in itertools.pairwise(words) if a == b)
     n = max(1, ids.shape[0])
     return {"empty_share": empty / n, "repeat_share": repeats / max(1, pairs)}
 
 
-def score(rows: list[dict[str, str]], metrics: Mapping[str, Metric]) -> dict[str, float]:
+def score(rows: list[dict[str, str]], metrics: Mapping[str, Metric]) -> dict[str, Any]:
     """Each metric on one set of outputs."""
     hyps = [r["recover"] for r in rows]
     refs = [r["reference"] for r in rows]
     srcs = [r["source"] for r in rows]
-    return {name: float(metric.compute(hyps, refs, srcs)) for name, metric in metrics.items() if not metric.needs_candidates}
+    return {
+        name: float(metric.compute(hyps, refs, srcs)) for name, metric in metrics.items() if not metric.needs_candidates
+    }

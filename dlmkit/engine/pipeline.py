@@ -42,13 +42,14 @@ def _teacher(recipe: Recipe, vocab_size: int, seq_len: int) -> Teacher:
         teacher = load_teacher(recipe.teacher.checkpoint)
         if teacher.vocab_size != vocab_size:
             raise UserError(
-                f"[teacher] checkpoint {recipe.teacher.checkpoint} has a vocabulary of {teacher.vocab_size} tokens, but "
+                f"[teacher] checkpoint {recipe.teacher.checkpoint} has a vocabulary of {teacher.vocab_size} "
+                "tokens, but "
                 f"[data] gives {vocab_size}; use the vocabulary the teacher was trained with"
             )
         return teacher
     entry = get_registry().get("teacher", recipe.teacher.name)
-    teacher: Teacher = entry.factory(recipe.teacher.params, vocab_size=vocab_size, seq_len=seq_len)
-    return teacher
+    built: Teacher = entry.factory(recipe.teacher.params, vocab_size=vocab_size, seq_len=seq_len)
+    return built
 
 
 def _read_state(run_dir: Path) -> dict[str, Any]:
@@ -76,7 +77,9 @@ def run_recipe(
     run_dir.mkdir(parents=True, exist_ok=True)
     digest = recipe_hash(recipe)
     if resume and state.get("recipe_hash") not in (None, digest):
-        console.print(f"note: the recipe changed since this run started ({run_dir / 'resolved.toml'} holds the old one)")
+        console.print(
+            f"note: the recipe changed since this run started ({run_dir / 'resolved.toml'} holds the old one)"
+        )
     write_text_atomic(run_dir / "resolved.toml", render(recipe))
     state["recipe_hash"] = digest
 

@@ -49,7 +49,9 @@ class StageProgress:
             self._task = self._progress.add_task(self.stage, total=self.total, completed=self.start, info="")
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         if self._progress is not None:
             self._progress.stop()
 
@@ -65,7 +67,9 @@ class StageProgress:
             handle.write(json.dumps(record) + "\n")
         get_plugins().hook.on_log(stage=self.stage, step=step, metrics=dict(metrics))
         if self._progress is not None:
-            short = {k: v for k, v in metrics.items() if k in ("loss", "psi_loss", "generator_loss", "val_bleu", "val_loss")}
+            short = {
+                k: v for k, v in metrics.items() if k in ("loss", "psi_loss", "generator_loss", "val_bleu", "val_loss")
+            }
             self._progress.update(self._task, info=_fmt(short))
         else:
             print(f"[{self.stage}] step {step}/{self.total} {_fmt(metrics)}", file=sys.stderr, flush=True)

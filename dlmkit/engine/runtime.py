@@ -38,7 +38,8 @@ class Runtime:
     def from_spec(cls, spec: RuntimeSpec, device_override: str | None = None) -> Runtime:
         if spec.precision == "fp16":
             raise UserError(
-                "[runtime] precision = \"fp16\" is refused: SiD and DMD losses overflow and diverge in fp16; use \"bf16\" or \"fp32\""
+                '[runtime] precision = "fp16" is refused: SiD and DMD losses overflow and diverge in fp16; '
+                'use "bf16" or "fp32"'
             )
         if spec.threads is not None:
             torch.set_num_threads(spec.threads)

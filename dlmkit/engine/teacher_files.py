@@ -48,7 +48,9 @@ def build_teacher(component: str, config: Mapping[str, Any], vocab_size: int, se
     if entry.params is not None:
         params = Structurer(None, problems).structure(entry.params, dict(config), f"{where} config")
         if params is MISSING:
-            raise CheckpointError(f"{where}: stored config does not fit teacher '{component}': " + "; ".join(p.render() for p in problems))
+            raise CheckpointError(
+                f"{where}: stored config does not fit teacher '{component}': " + "; ".join(p.render() for p in problems)
+            )
     return entry.factory(params, vocab_size=vocab_size, seq_len=seq_len)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import time
 import zlib
-from typing import Any
+from typing import Any, cast
 
 import torch
 
@@ -19,7 +19,8 @@ from dlmkit.engine.teacher_files import TEACHER_FILE, save_teacher
 from dlmkit.engine.teacher_loss import diffuseq_loss
 from dlmkit.engine.timestep_samplers import make_timestep_sampler
 from dlmkit.errors import UserError
-from dlmkit.interfaces import Batch
+from dlmkit.interfaces import Batch, Teacher
+from dlmkit.interfaces.teacher import as_module
 from dlmkit.recipe.stages import TrainTeacherStage
 
 
@@ -67,10 +68,10 @@ def run_teacher_training(ctx: RunContext, stage: TrainTeacherStage) -> StageResu
     sampler = make_timestep_sampler(stage.timestep_sampler, ctx.schedule.num_timesteps)
     params = [p for p in teacher.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=stage.lr, weight_decay=stage.weight_decay)
-    ema = EMA(teacher, stage.ema_decay)  # type: ignore[arg-type]
+    ema = EMA(as_module(teacher), stage.ema_decay)
     start = 0
     if ctx.resume and (latest := latest_checkpoint(ckpt_dir)) is not None:
-        state = read_checkpoint(latest, {"model": teacher, "ema": ema.shadow})  # type: ignore[dict-item]
+        state = read_checkpoint(latest, {"model": as_module(teacher), "ema": ema.shadow})
         optimizer.load_state_dict(state["optimizer"])
         sampler.load_state_dict(state["timesteps"])
         batches.load_state_dict(state["batches"])
@@ -88,14 +89,22 @@ def run_teacher_training(ctx: RunContext, stage: TrainTeacherStage) -> StageResu
             "generator": generator.get_state(),
             "rng": rng_state(),
         }
-        write_checkpoint(ckpt_dir, step, {"model": teacher, "ema": ema.shadow}, state, {"stage": stage.name, "kind": stage.kind})  # type: ignore[dict-item]
+        write_checkpoint(
+            ckpt_dir,
+            step,
+            {"model": as_module(teacher), "ema": ema.shadow},
+            state,
+            {"stage": stage.name, "kind": stage.kind},
+        )
 
     deadline = time.monotonic() + stage.max_minutes * 60 if stage.max_minutes else math.inf
     step = start
     sums: dict[str, float] = {}
     t_last, step_last = time.perf_counter(), start
     with StageProgress(stage.name, stage.steps, ctx.metrics_log, ctx.progress_mode, start) as progress:
-        progress.note(f"training teacher for {stage.steps} steps, batch {stage.batch_size} (microbatch {micro}), lr {stage.lr}")
+        progress.note(
+            f"training teacher for {stage.steps} steps, batch {stage.batch_size} (microbatch {micro}), lr {stage.lr}"
+        )
         while step < stage.steps:
             for group in optimizer.param_groups:
                 group["lr"] = stage.lr * lr_factor(stage.lr_schedule, step, stage.steps, stage.warmup_steps)
@@ -114,7 +123,7 @@ def run_teacher_training(ctx: RunContext, stage: TrainTeacherStage) -> StageResu
             if stage.max_grad_norm is not None:
                 torch.nn.utils.clip_grad_norm_(params, stage.max_grad_norm)
             optimizer.step()
-            ema.update(teacher)  # type: ignore[arg-type]
+            ema.update(as_module(teacher))
             step += 1
             progress.advance(step)
             if step % stage.log_every == 0 or step == stage.steps:
@@ -136,7 +145,8 @@ def run_teacher_training(ctx: RunContext, stage: TrainTeacherStage) -> StageResu
     save(step)
     val = validation_loss(ctx, ema.shadow, stage.eval_batches, stage.batch_size)
     teacher_path = out_dir / TEACHER_FILE
-    save_teacher(ema.shadow, teacher_path, {"stage": stage.name, "step": str(step), "val_loss": f"{val:.6f}"})  # type: ignore[arg-type]
+    meta = {"stage": stage.name, "step": str(step), "val_loss": f"{val:.6f}"}
+    save_teacher(cast(Teacher, ema.shadow), teacher_path, meta)
     teacher.load_state_dict(ema.shadow.state_dict())
     teacher.eval()
     return StageResult(teacher=teacher_path, summary={"steps": step, "val_loss": val, "complete": True})

@@ -39,7 +39,12 @@ class NoiseSchedule(Protocol):
         ...
 
     def sample_timesteps(
-        self, batch: int, t_min: int, t_max: int, generator: torch.Generator | None = None, device: torch.device | str = "cpu"
+        self,
+        batch: int,
+        t_min: int,
+        t_max: int,
+        generator: torch.Generator | None = None,
+        device: torch.device | str = "cpu",
     ) -> Tensor:
         """Uniform integer timesteps in ``[t_min, t_max]`` (both inclusive)."""
         ...

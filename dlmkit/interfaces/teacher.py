@@ -56,6 +56,7 @@ class Teacher(Denoiser, Protocol):
 
     component: str
     config: Any
+    training: bool
 
     def parameters(self, recurse: bool = True) -> Any: ...
 
@@ -73,3 +74,10 @@ class Teacher(Denoiser, Protocol):
     def embedding_weight(self) -> torch.nn.Parameter:
         """The ``[V, D]`` embedding table used for input, rounding and (tied) logits."""
         ...
+
+
+def as_module(teacher: Denoiser) -> torch.nn.Module:
+    """The teacher as the ``nn.Module`` it must be, for code that saves, copies or averages weights."""
+    if not isinstance(teacher, torch.nn.Module):
+        raise TypeError(f"{type(teacher).__name__} must be a torch.nn.Module to be trained or saved")
+    return teacher

@@ -23,7 +23,12 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 TOP_LEVEL_TABLES = ("data", "teacher", "schedule", "injector", "sampler", "runtime", "eval", "stage")
-DEFAULT_COMPONENTS = {"data": "diffuseq_jsonl", "schedule": "sqrt", "injector": "replace_condition", "sampler": "one_step"}
+DEFAULT_COMPONENTS = {
+    "data": "diffuseq_jsonl",
+    "schedule": "sqrt",
+    "injector": "replace_condition",
+    "sampler": "one_step",
+}
 KIND_OF_TABLE = {"data": "dataset", "schedule": "schedule", "injector": "injector", "sampler": "sampler"}
 
 
@@ -71,7 +76,9 @@ class RecipeLoader:
         name = table.get("name", default)
         if name is None:
             names = ", ".join(self.registry.names(kind))
-            self.problems.append(Problem(where, f"missing required key 'name' (the {kind} to use; registered: {names})"))
+            self.problems.append(
+                Problem(where, f"missing required key 'name' (the {kind} to use; registered: {names})")
+            )
             return MISSING
         if not isinstance(name, str):
             self.problems.append(Problem(where, f"'name' must be a string, got {name!r}"))
@@ -128,7 +135,13 @@ class RecipeLoader:
     def teacher(self, table: Any) -> Any:
         where = "[teacher]"
         if table is None:
-            self.problems.append(Problem(where, "missing table [teacher]", 'add [teacher] with name = "diffuseq" (or see `dlmkit components teacher`)'))
+            self.problems.append(
+                Problem(
+                    where,
+                    "missing table [teacher]",
+                    'add [teacher] with name = "diffuseq" (or see `dlmkit components teacher`)',
+                )
+            )
             return MISSING
         if not isinstance(table, Mapping):
             self.problems.append(Problem(where, f"must be a table, got {table!r}"))
@@ -153,7 +166,9 @@ class RecipeLoader:
 
     def stages(self, tables: Any) -> list[Any]:
         if tables is None:
-            self.problems.append(Problem("[[stage]]", "a recipe needs at least one [[stage]]", "kinds: " + ", ".join(STAGE_KINDS)))
+            self.problems.append(
+                Problem("[[stage]]", "a recipe needs at least one [[stage]]", "kinds: " + ", ".join(STAGE_KINDS))
+            )
             return []
         if not isinstance(tables, list):
             self.problems.append(Problem("[[stage]]", "stages are an array of tables: write [[stage]], not [stage]"))
@@ -188,16 +203,25 @@ class RecipeLoader:
             if stage.kind == "distill":
                 if stage.init_student != "teacher" and stage.init_student not in seen:
                     self.problems.append(
-                        Problem(where, f"'init_student' = {stage.init_student!r} must be \"teacher\" or an earlier stage: {', '.join(seen) or 'none'}")
+                        Problem(
+                            where,
+                            f"'init_student' = {stage.init_student!r} must be \"teacher\" or an earlier stage: "
+                            f"{', '.join(seen) or 'none'}",
+                        )
                     )
                 if stage.init_psi == "previous" and stage.init_student == "teacher":
-                    self.problems.append(Problem(where, "'init_psi' = \"previous\" needs 'init_student' to name an earlier distill stage"))
+                    self.problems.append(
+                        Problem(
+                            where, "'init_psi' = \"previous\" needs 'init_student' to name an earlier distill stage"
+                        )
+                    )
                 if teacher is not MISSING and teacher.checkpoint is None and not trained_teacher:
                     self.problems.append(
                         Problem(
                             where,
-                            "distillation needs a trained teacher: set [teacher] checkpoint = \"...\" (a dlmkit teacher "
-                            "or an official DiffuSeq ema_*.pt; see `dlmkit teacher import`), or add a train_teacher stage before it",
+                            'distillation needs a trained teacher: set [teacher] checkpoint = "..." (a dlmkit teacher '
+                            "or an official DiffuSeq ema_*.pt; see `dlmkit teacher import`), "
+                            "or add a train_teacher stage before it",
                         )
                     )
             seen.append(stage.name)
@@ -209,17 +233,25 @@ class RecipeLoader:
 
                 req = Requirement(requirement)
             except Exception as exc:
-                self.problems.append(Problem("[top level] 'requires'", f"{requirement!r} is not a valid requirement: {exc}"))
+                self.problems.append(
+                    Problem("[top level] 'requires'", f"{requirement!r} is not a valid requirement: {exc}")
+                )
                 continue
             try:
                 version = metadata.version(req.name)
             except metadata.PackageNotFoundError:
                 self.problems.append(
-                    Problem("[top level] 'requires'", f"needs {requirement}, which is not installed", f"pip install '{requirement}'")
+                    Problem(
+                        "[top level] 'requires'",
+                        f"needs {requirement}, which is not installed",
+                        f"pip install '{requirement}'",
+                    )
                 )
                 continue
             if req.specifier and not req.specifier.contains(version, prereleases=True):
-                self.problems.append(Problem("[top level] 'requires'", f"needs {requirement}, but {req.name} {version} is installed"))
+                self.problems.append(
+                    Problem("[top level] 'requires'", f"needs {requirement}, but {req.name} {version} is installed")
+                )
 
 
 def _failed_plugins_note() -> str:

@@ -18,7 +18,9 @@ class OptimSpec:
     """AdamW settings for one network."""
 
     lr: float = attrs.field(validator=v.gt(0.0))
-    betas: list[float] = attrs.field(factory=lambda: [0.9, 0.999], validator=v.deep_iterable(v.and_(v.ge(0.0), v.lt(1.0))))
+    betas: list[float] = attrs.field(
+        factory=lambda: [0.9, 0.999], validator=v.deep_iterable(v.and_(v.ge(0.0), v.lt(1.0)))
+    )
     weight_decay: float = attrs.field(default=0.0, validator=v.ge(0.0))
     eps: float = attrs.field(default=1e-8, validator=v.gt(0.0))
 
@@ -63,7 +65,7 @@ class DistillStage:
     """One DLM-One distillation stage: alternating psi and generator updates."""
 
     name: str
-    objective: Any = component_field("objective")
+    objective: Any = component_field("objective")  # noqa: RUF009 (attrs field, not a dataclass default)
     kind: Literal["distill"] = "distill"
     steps: int = attrs.field(default=1000, validator=v.gt(0))
     batch_size: int = attrs.field(default=64, validator=v.gt(0))

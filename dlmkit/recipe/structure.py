@@ -169,7 +169,11 @@ class Structurer:
                 return resolve_path(value, self.base_dir)
             return value
         if tp is Path:
-            return Path(resolve_path(value, self.base_dir)) if isinstance(value, str) else self.wrong(value, tp, where, key)
+            return (
+                Path(resolve_path(value, self.base_dir))
+                if isinstance(value, str)
+                else self.wrong(value, tp, where, key)
+            )
         return value
 
     def wrong(self, value: Any, tp: Any, where: str, key: str) -> Any:
@@ -192,7 +196,11 @@ def validator_message(exc: BaseException) -> str:
 def unstructure(obj: Any) -> Any:
     """Plain TOML-ready data (dicts, lists, scalars) from attrs instances; ``None`` values are left out."""
     if attrs.has(type(obj)):
-        return {f.name: unstructure(getattr(obj, f.name)) for f in attrs.fields(type(obj)) if getattr(obj, f.name) is not None}
+        return {
+            f.name: unstructure(getattr(obj, f.name))
+            for f in attrs.fields(type(obj))
+            if getattr(obj, f.name) is not None
+        }
     if isinstance(obj, list | tuple):
         return [unstructure(v) for v in obj]
     if isinstance(obj, Mapping):

@@ -9,4 +9,6 @@ from dlmkit.hookspecs import Register, hookimpl
 def register_teachers(register: Register) -> None:
     from dlmkit.testing.toy_teacher import ToyTeacherParams, build_toy_teacher
 
-    register("toy", build_toy_teacher, params=ToyTeacherParams, summary="Tiny transformer denoiser for tests and CPU smoke runs")
+    register(
+        "toy", build_toy_teacher, params=ToyTeacherParams, summary="Tiny transformer denoiser for tests and smoke runs"
+    )

@@ -6,6 +6,7 @@ import os
 
 import pytest
 import torch
+
 from dlmkit_diffuseq.params import DiffuSeqParams
 
 torch.set_num_threads(1)

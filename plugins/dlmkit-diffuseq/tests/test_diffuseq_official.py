@@ -8,14 +8,14 @@ from pathlib import Path
 import attrs
 import pytest
 import torch
+from torch import Tensor
+
+from dlmkit.errors import CheckpointError
 from dlmkit_diffuseq import plugin
 from dlmkit_diffuseq.model import TransformerNetModel
 from dlmkit_diffuseq.official import load_official
 from dlmkit_diffuseq.params import DiffuSeqParams
 from dlmkit_diffuseq.teacher import DiffuSeqTeacher
-from torch import Tensor
-
-from dlmkit.errors import CheckpointError
 
 
 def ema_values(model: TransformerNetModel, seed: int) -> dict[str, Tensor]:

@@ -8,9 +8,10 @@ import attrs
 import pytest
 import torch
 import torch.nn.functional as F
+from torch import Tensor
+
 from dlmkit_diffuseq.model import TransformerNetModel
 from dlmkit_diffuseq.params import DiffuSeqParams
-from torch import Tensor
 
 transformers = pytest.importorskip("transformers")
 modeling_bert = pytest.importorskip("transformers.models.bert.modeling_bert")

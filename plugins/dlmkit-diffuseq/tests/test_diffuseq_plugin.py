@@ -8,11 +8,11 @@ from typing import Any
 
 import pluggy
 import torch
+
+import dlmkit.hookspecs
 from dlmkit_diffuseq import plugin
 from dlmkit_diffuseq.params import DiffuSeqParams
 from dlmkit_diffuseq.teacher import DiffuSeqTeacher
-
-import dlmkit.hookspecs
 
 
 def test_entry_point_is_installed_in_the_dlmkit_group() -> None:

@@ -5,15 +5,15 @@ from __future__ import annotations
 import attrs
 import pytest
 import torch
-from dlmkit_diffuseq.params import DiffuSeqParams
-from dlmkit_diffuseq.rounding import nearest_embedding
-from dlmkit_diffuseq.teacher import DiffuSeqTeacher, build_teacher
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import Tensor
 
 from dlmkit.errors import UserError
 from dlmkit.interfaces import Denoiser, Teacher
+from dlmkit_diffuseq.params import DiffuSeqParams
+from dlmkit_diffuseq.rounding import nearest_embedding
+from dlmkit_diffuseq.teacher import DiffuSeqTeacher, build_teacher
 
 
 def test_satisfies_the_teacher_protocol(small_params: DiffuSeqParams) -> None:
