@@ -5,8 +5,8 @@ from __future__ import annotations
 import copy
 import math
 import time
-from typing import cast
 from pathlib import Path
+from typing import cast
 
 import torch
 from torch import Tensor
