@@ -67,6 +67,7 @@ class RecipeLoader:
         self.registry = registry
         self.problems = problems
         self.structurer = Structurer(source.resolve().parent, problems, self.component)
+        self.raw_kinds: list[Any] = []
 
     def component(self, kind: str, table: Any, where: str, default: str | None = None) -> Any:
         """A ``ComponentRef`` from a table whose ``name`` picks a registered component."""
@@ -181,6 +182,7 @@ class RecipeLoader:
                 self.problems.append(Problem(where, "must be a table"))
                 continue
             kind = table.get("kind")
+            self.raw_kinds.append(kind)
             if kind not in STAGE_KINDS:
                 self.problems.append(
                     Problem(where, f"'kind' must be one of {', '.join(repr(k) for k in STAGE_KINDS)}, got {kind!r}")
@@ -194,6 +196,7 @@ class RecipeLoader:
     def cross_check(self, teacher: Any, stages: list[Any]) -> None:
         seen: list[str] = []
         trained_teacher = False
+        all_stages_valid = len(stages) == len(self.raw_kinds)  # otherwise the cross-checks would only echo those errors
         for stage in stages:
             where = f'[[stage]] "{stage.name}"'
             if stage.name in seen:
@@ -215,7 +218,7 @@ class RecipeLoader:
                             where, "'init_psi' = \"previous\" needs 'init_student' to name an earlier distill stage"
                         )
                     )
-                if teacher is not MISSING and teacher.checkpoint is None and not trained_teacher:
+                if all_stages_valid and teacher is not MISSING and teacher.checkpoint is None and not trained_teacher:
                     self.problems.append(
                         Problem(
                             where,

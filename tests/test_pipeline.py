@@ -1,0 +1,111 @@
+"""End to end: the tiny CPU recipe through the CLI, and resuming a killed run to the same weights."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from click.testing import CliRunner
+from safetensors.torch import load_file
+
+from dlmkit.cli.main import cli
+from dlmkit.engine.pipeline import run_recipe
+from dlmkit.hookspecs import hookimpl
+from dlmkit.plugins import get_plugins
+from dlmkit.recipe.load import load_recipe
+
+REPO = Path(__file__).resolve().parents[1]
+TINY = REPO / "recipes" / "tiny_cpu.toml"
+
+SHORT = [
+    "stage.teacher.steps=8",
+    "stage.teacher.ckpt_every=4",
+    "stage.teacher.eval_every=0",
+    "stage.stage1.steps=6",
+    "stage.stage1.ckpt_every=2",
+    "stage.stage1.eval_every=3",
+    "stage.stage1.log_every=1",
+    "stage.stage2.steps=4",
+    "stage.stage2.ckpt_every=2",
+    "stage.stage2.eval_every=2",
+    "eval.num_samples=8",
+    "eval.teacher_steps=20",
+    "runtime.threads=1",
+]
+
+
+def test_tiny_recipe_runs_through_the_cli(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    result = CliRunner().invoke(
+        cli, ["run", str(TINY), "--output-dir", str(out), "--no-progress", *sum((["--set", s] for s in SHORT), [])]
+    )
+    assert result.exit_code == 0, result.output
+    results = json.loads((out / "results.json").read_text())
+    assert set(results) == {"student", "teacher"}
+    assert results["student"]["nfe"] == 1 and results["teacher"]["nfe"] == 20
+    assert 0.0 <= results["student"]["bleu"] <= 1.0
+    assert results["student"]["speedup"] > 1.0
+    state = json.loads((out / "run_state.json").read_text())
+    assert [state["stages"][s]["summary"]["complete"] for s in ("teacher", "stage1", "stage2")] == [True, True, True]
+    assert (out / "resolved.toml").is_file() and (out / "outputs" / "student.jsonl").is_file()
+    lines = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    stage1 = [r for r in lines if r["stage"] == "stage1" and "g_loss" in r]
+    assert len(stage1) == 6 and all(key in stage1[0] for key in ("psi_loss", "steps_per_s", "skipped_steps"))
+    assert any("val_bleu" in r and "empty_share" in r and "repeat_share" in r for r in lines)
+
+
+def test_existing_run_folder_needs_resume(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    (out).mkdir()
+    (out / "run_state.json").write_text(json.dumps({"stages": {"teacher": {"summary": {"complete": True}}}}))
+    result = CliRunner().invoke(cli, ["run", str(TINY), "--output-dir", str(out)])
+    assert result.exit_code == 2
+    assert "pass --resume" in result.output
+
+
+class KillAt:
+    """An observer plugin that kills the run at a given step of a given stage, like a SIGKILL mid-stage."""
+
+    def __init__(self, stage: str, step: int):
+        self.stage, self.step = stage, step
+
+    @hookimpl
+    def on_log(self, stage: str, step: int, metrics: dict[str, float]) -> None:
+        if stage == self.stage and step == self.step and "g_loss" in metrics:
+            raise KeyboardInterrupt(f"killed at {stage} step {step}")
+
+
+def _final_weights(run: Path) -> dict[str, torch.Tensor]:
+    latest = (run / "stage2" / "ckpt" / "latest").read_text().strip()
+    folder = run / "stage2" / "ckpt" / latest
+    return {
+        f"{name}.{k}": v
+        for name in ("student", "psi", "ema")
+        for k, v in load_file(folder / f"{name}.safetensors").items()
+    }
+
+
+@pytest.mark.slow
+def test_resume_after_a_kill_ends_with_the_same_weights(tmp_path: Path) -> None:
+    recipe = load_recipe(TINY, [*SHORT, 'eval.teacher_sampler="ddim"'])
+    run_recipe(recipe, output_dir=tmp_path / "straight", progress=False)
+    killer = KillAt("stage1", 5)
+    plugins = get_plugins()
+    plugins.manager.register(killer, name="killer")
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            run_recipe(recipe, output_dir=tmp_path / "killed", progress=False)
+    finally:
+        plugins.manager.unregister(killer)
+    state = json.loads((tmp_path / "killed" / "run_state.json").read_text())
+    assert "stage1" not in state["stages"]  # the kill landed mid-stage
+    run_recipe(recipe, output_dir=tmp_path / "killed", resume=True, progress=False)
+    logged = [json.loads(line) for line in (tmp_path / "killed" / "metrics.jsonl").read_text().splitlines()]
+    stage1_steps = [r["step"] for r in logged if r["stage"] == "stage1" and "g_loss" in r]
+    assert stage1_steps == [1, 2, 3, 4, 5, 5, 6]  # continued from the step-4 checkpoint, not from scratch
+    straight, resumed = _final_weights(tmp_path / "straight"), _final_weights(tmp_path / "killed")
+    assert straight.keys() == resumed.keys()
+    for key in straight:
+        assert torch.equal(straight[key], resumed[key]), key
