@@ -2,8 +2,27 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from dlmkit.hookspecs import hookimpl
+
+if TYPE_CHECKING:
+    from dlmkit.interfaces import Teacher
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "hookimpl"]
+__all__ = ["__version__", "hookimpl", "load_recipe", "load_teacher"]
+
+
+def load_teacher(path: Any) -> Teacher:
+    """Load a teacher (dlmkit checkpoint, or an official DiffuSeq ``.pt`` / folder) in eval mode."""
+    from dlmkit.engine.teacher_files import load_teacher as _load
+
+    return _load(path)
+
+
+def load_recipe(path: Any, overrides: Any = ()) -> Any:
+    """Read and validate a recipe file (see ``dlmkit.recipe.load.load_recipe``)."""
+    from dlmkit.recipe.load import load_recipe as _load
+
+    return _load(path, overrides)

@@ -53,6 +53,10 @@ class PluginLoadError(DlmkitError):
     """A plugin failed to import or validate, in strict mode."""
 
 
+class PluginContractError(UserError):
+    """A plugin's component does not satisfy the interface of its kind (a bug in that plugin)."""
+
+
 class CheckpointError(UserError):
     """A checkpoint file is missing, unsafe or does not match the model."""
 

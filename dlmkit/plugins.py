@@ -21,6 +21,8 @@ import pluggy
 
 from dlmkit import hookspecs
 from dlmkit.errors import PluginConflict, PluginLoadError
+from dlmkit.hook_errors import explain_hook_error
+from dlmkit.interface_check import interface_checked
 from dlmkit.registry import HOOK_FOR_KIND, Entry, Registry
 
 ENTRY_POINT_GROUP = "dlmkit"
@@ -89,7 +91,7 @@ class Plugins:
         except Exception as exc:
             if self.manager.is_registered(plugin):
                 self.manager.unregister(plugin)
-            self._fail(name, distribution, version, exc)
+            self._fail(name, distribution, version, explain_hook_error(plugin, name, exc))
             return
         self.provenance[name] = (distribution, version, builtin)
         self._registry = None
@@ -144,7 +146,8 @@ def _make_register(registry: Registry, kind: str, provider: str, version: str, p
         if not summary:
             doc = (factory.__doc__ or "").strip()
             summary = doc.splitlines()[0] if doc else ""
-        registry.add(Entry(kind, name, factory, params, provider, version, summary), override=override)
+        checked = interface_checked(kind, name, where, factory)
+        registry.add(Entry(kind, name, checked, params, provider, version, summary), override=override)
 
     return register
 

@@ -68,12 +68,12 @@ def test_existing_run_folder_needs_resume(tmp_path: Path) -> None:
 class KillAt:
     """An observer plugin that kills the run at a given step of a given stage, like a SIGKILL mid-stage."""
 
-    def __init__(self, stage: str, step: int):
-        self.stage, self.step = stage, step
+    def __init__(self, stage: str, step: int, key: str):
+        self.stage, self.step, self.key = stage, step, key
 
     @hookimpl
     def on_log(self, stage: str, step: int, metrics: dict[str, float]) -> None:
-        if stage == self.stage and step == self.step and "g_loss" in metrics:
+        if stage == self.stage and step == self.step and self.key in metrics:
             raise KeyboardInterrupt(f"killed at {stage} step {step}")
 
 
@@ -87,11 +87,16 @@ def _final_weights(run: Path) -> dict[str, torch.Tensor]:
     }
 
 
-@pytest.mark.slow
-def test_resume_after_a_kill_ends_with_the_same_weights(tmp_path: Path) -> None:
-    recipe = load_recipe(TINY, [*SHORT, 'eval.teacher_sampler="ddim"'])
+@pytest.mark.parametrize(
+    ("stage", "step", "key", "expected"),
+    [("stage1", 5, "g_loss", [1, 2, 3, 4, 5, 5, 6]), ("teacher", 6, "loss", [1, 2, 3, 4, 5, 6, 5, 6, 7, 8])],
+)
+def test_resume_after_a_kill_ends_with_the_same_weights(
+    tmp_path: Path, stage: str, step: int, key: str, expected: list[int]
+) -> None:
+    recipe = load_recipe(TINY, [*SHORT, "stage.teacher.log_every=1"])
     run_recipe(recipe, output_dir=tmp_path / "straight", progress=False)
-    killer = KillAt("stage1", 5)
+    killer = KillAt(stage, step, key)
     plugins = get_plugins()
     plugins.manager.register(killer, name="killer")
     try:
@@ -99,13 +104,21 @@ def test_resume_after_a_kill_ends_with_the_same_weights(tmp_path: Path) -> None:
             run_recipe(recipe, output_dir=tmp_path / "killed", progress=False)
     finally:
         plugins.manager.unregister(killer)
-    state = json.loads((tmp_path / "killed" / "run_state.json").read_text())
-    assert "stage1" not in state["stages"]  # the kill landed mid-stage
+    state_file = tmp_path / "killed" / "run_state.json"
+    assert not state_file.exists() or stage not in json.loads(state_file.read_text())["stages"]  # killed mid-stage
     run_recipe(recipe, output_dir=tmp_path / "killed", resume=True, progress=False)
     logged = [json.loads(line) for line in (tmp_path / "killed" / "metrics.jsonl").read_text().splitlines()]
-    stage1_steps = [r["step"] for r in logged if r["stage"] == "stage1" and "g_loss" in r]
-    assert stage1_steps == [1, 2, 3, 4, 5, 5, 6]  # continued from the step-4 checkpoint, not from scratch
+    steps = [r["step"] for r in logged if r["stage"] == stage and key in r]
+    assert steps == expected  # continued from the step-4 checkpoint, not from scratch
     straight, resumed = _final_weights(tmp_path / "straight"), _final_weights(tmp_path / "killed")
     assert straight.keys() == resumed.keys()
-    for key in straight:
-        assert torch.equal(straight[key], resumed[key]), key
+    for name in straight:
+        assert torch.equal(straight[name], resumed[name]), name
+
+
+def test_missing_teacher_checkpoint_says_how_to_get_one(tmp_path: Path) -> None:
+    recipe = REPO / "recipes" / "dlm_one_qqp.toml"
+    result = CliRunner().invoke(cli, ["run", str(recipe), "--output-dir", str(tmp_path / "r"), "--device", "cpu"])
+    assert result.exit_code == 2
+    assert "[teacher] checkpoint" in result.output and "dlmkit teacher import" in result.output
+    assert "Traceback" not in result.output

@@ -96,7 +96,7 @@ class Distiller:
         self.ckpt_dir = self.out_dir / "ckpt"
         self.best_dir = self.out_dir / "best"
         self.best_bleu = -math.inf
-        self.bad_in_row = 0
+        self.bad_in_row = {"psi": 0, "generator": 0}
         self.skipped = 0
         self.step = 0
         self.val_sampler = build_named("sampler", "one_step", t_init=stage.t_init)
@@ -158,11 +158,11 @@ class Distiller:
         if not _finite(loss, params):
             opt.zero_grad(set_to_none=True)
             self.skipped += 1
-            self.bad_in_row += 1
-            if self.bad_in_row >= self.stage.max_bad_steps:
+            self.bad_in_row[which] += 1
+            if self.bad_in_row[which] >= self.stage.max_bad_steps:
                 last = latest_checkpoint(self.ckpt_dir)
                 raise TrainingDiverged(
-                    f'[[stage]] "{self.stage.name}": {self.bad_in_row} non-finite {which} updates in a row at step '
+                    f'[[stage]] "{self.stage.name}": {self.bad_in_row[which]} non-finite {which} updates in a row at step '
                     f"{self.step}; last good checkpoint: {last or 'none (stage start)'}; lower the learning rates or "
                     "set max_grad_norm, then resume with --resume"
                 )
@@ -170,7 +170,7 @@ class Distiller:
         if self.stage.max_grad_norm is not None:
             torch.nn.utils.clip_grad_norm_(params, self.stage.max_grad_norm)
         opt.step()
-        self.bad_in_row = 0
+        self.bad_in_row[which] = 0
         prefix = "psi" if is_psi else "g"
         return {f"{prefix}_loss": value, **{f"{prefix}_{k}": float(v) for k, v in out.terms.items()}}
 
@@ -230,7 +230,7 @@ class Distiller:
         set_rng_state(state["rng"])
         self.step = int(state["step"])
         self.best_bleu = float(state["best_bleu"])
-        self.bad_in_row = int(state["bad_in_row"])
+        self.bad_in_row = {k: int(v) for k, v in state["bad_in_row"].items()}
         self.skipped = int(state["skipped"])
 
     # -- the loop ---------------------------------------------------------------------------

@@ -39,6 +39,13 @@ def build(ref: ComponentRef) -> Any:
 
 def _teacher(recipe: Recipe, vocab_size: int, seq_len: int) -> Teacher:
     if recipe.teacher.checkpoint is not None:
+        if not Path(recipe.teacher.checkpoint).exists():
+            raise UserError(
+                f"{recipe.source}: [teacher] checkpoint {recipe.teacher.checkpoint} does not exist.  Get a teacher by "
+                "importing an official DiffuSeq checkpoint (`dlmkit teacher import ema_0.9999_XXXXXX.pt "
+                f"{recipe.teacher.checkpoint}`, or point 'checkpoint' at the official ema_*.pt / its folder), or by "
+                "training one (recipes/diffuseq_qqp_teacher.toml writes <run>/teacher/teacher.safetensors)"
+            )
         teacher = load_teacher(recipe.teacher.checkpoint)
         if teacher.vocab_size != vocab_size:
             raise UserError(
