@@ -39,7 +39,8 @@ SHORT = [
 def test_tiny_recipe_runs_through_the_cli(tmp_path: Path) -> None:
     out = tmp_path / "run"
     result = CliRunner().invoke(
-        cli, ["run", str(TINY), "--output-dir", str(out), "--no-progress", *sum((["--set", s] for s in SHORT), [])]
+        cli,
+        ["run", str(TINY), "--output-dir", str(out), "--no-progress", *[arg for s in SHORT for arg in ("--set", s)]],
     )
     assert result.exit_code == 0, result.output
     results = json.loads((out / "results.json").read_text())

@@ -162,8 +162,8 @@ class Distiller:
             if self.bad_in_row[which] >= self.stage.max_bad_steps:
                 last = latest_checkpoint(self.ckpt_dir)
                 raise TrainingDiverged(
-                    f'[[stage]] "{self.stage.name}": {self.bad_in_row[which]} non-finite {which} updates in a row at step '
-                    f"{self.step}; last good checkpoint: {last or 'none (stage start)'}; lower the learning rates or "
+                    f'[[stage]] "{self.stage.name}": {self.bad_in_row[which]} non-finite {which} updates in a row '
+                    f"at step {self.step}; last good checkpoint: {last or 'none (stage start)'}; lower the learning rates or "
                     "set max_grad_norm, then resume with --resume"
                 )
             return None

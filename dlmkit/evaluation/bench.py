@@ -1,0 +1,371 @@
+"""Quality against speed on one machine: teacher samplers over a ladder of steps, and the student.
+
+Every point generates the same first ``limit`` sequences of a split with the same seed, batched
+as a user would, and is timed by ``generate`` (sampling, rounding, moving ids to the CPU and
+detokenisation; no model loading, no scoring).  Before any timing, each sampler runs once,
+untimed, on one batch at its smallest step count, so one-off costs (CUDA kernels, allocator
+growth, lazy imports) land in no point.  Speed-ups are over the teacher's full ancestral chain
+(``T`` = 2000 steps for DiffuSeq), which is always timed in the same run: as a ladder point, or
+on its own over the first batch when the ladder leaves it out (2000 steps over every sequence
+would take longer than the rest of the bench together).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, Protocol
+
+import attrs
+import torch
+
+from dlmkit.data.decoding import reference_texts, source_texts
+from dlmkit.engine.components import registered_metrics
+from dlmkit.engine.generation import Generated, degeneration, generate, score
+from dlmkit.engine.progress_sampler import ProgressSampler
+from dlmkit.engine.sampler_choice import choose_sampler, make_sampler, sampler_name
+from dlmkit.errors import UserError
+from dlmkit.interfaces import Batch, Dataset, Denoiser, Metric, NoiseSchedule, Sampler
+from dlmkit.plugins import get_registry
+from dlmkit.recipe.schema import ComponentRef
+
+DEFAULT_TEACHER_STEPS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000)
+DEFAULT_TEACHER_SAMPLERS = ("ancestral", "ddim", "ddim_gap", "dpm_solver_pp")
+DEFAULT_STUDENT_STEPS = (1, 2, 4)
+DEFAULT_METRICS = ("bleu", "rouge_l", "dist1", "avg_len")
+REFERENCE_SAMPLER = "ancestral"
+REFERENCE_KEYS = ("sampler", "steps", "nfe", "sequences", "seconds", "seconds_per_seq", "seqs_per_s")
+TIMING = (
+    "wall-clock seconds of dlmkit's generate(): sampling, rounding, ids to the CPU and detokenisation, batch by "
+    "batch as a user would run it (CUDA synchronised at the end); model loading and scoring are not timed; every "
+    "sampler first ran once untimed on one batch at its smallest step count"
+)
+
+
+def _positive_ints(instance: Any, attribute: attrs.Attribute[Any], value: tuple[int, ...]) -> None:
+    bad = [v for v in value if isinstance(v, bool) or not isinstance(v, int) or v < 1]
+    if bad:
+        raise ValueError(f"{attribute.name} must hold integers >= 1, got {bad}")
+
+
+def _names(instance: Any, attribute: attrs.Attribute[Any], value: tuple[str, ...]) -> None:
+    if any(not isinstance(v, str) or not v for v in value):
+        raise ValueError(f"{attribute.name} must hold non-empty names, got {list(value)}")
+
+
+def _sorted_unique(values: Sequence[int]) -> tuple[int, ...]:
+    return tuple(sorted(set(values)))
+
+
+@attrs.frozen
+class BenchConfig:
+    """What to measure: which samplers at which steps, on how many sequences, scored how."""
+
+    teacher_steps: tuple[int, ...] = attrs.field(
+        default=DEFAULT_TEACHER_STEPS, converter=_sorted_unique, validator=_positive_ints
+    )
+    samplers: tuple[str, ...] = attrs.field(default=DEFAULT_TEACHER_SAMPLERS, converter=tuple, validator=_names)
+    student_steps: tuple[int, ...] = attrs.field(
+        default=DEFAULT_STUDENT_STEPS, converter=_sorted_unique, validator=_positive_ints
+    )
+    limit: int = attrs.field(default=200, validator=[attrs.validators.instance_of(int), attrs.validators.ge(1)])
+    batch_size: int = attrs.field(default=50, validator=[attrs.validators.instance_of(int), attrs.validators.ge(1)])
+    metrics: tuple[str, ...] = attrs.field(
+        default=DEFAULT_METRICS, converter=tuple, validator=[_names, attrs.validators.min_len(1)]
+    )
+    split: str = attrs.field(default="test", validator=attrs.validators.in_(["train", "valid", "test"]))
+    seed: int = attrs.field(default=123, validator=attrs.validators.instance_of(int))
+    reference_limit: int | None = attrs.field(
+        default=None, validator=attrs.validators.optional([attrs.validators.instance_of(int), attrs.validators.ge(1)])
+    )
+    """Sequences to time the full ancestral chain on when the ladder lacks it (default: one batch)."""
+
+
+@attrs.define
+class BenchModels:
+    """The loaded models and what they sample with."""
+
+    teacher: Denoiser
+    student: Denoiser | None
+    student_sampler: ComponentRef
+    schedule: NoiseSchedule
+    dataset: Dataset
+    device: torch.device
+
+
+@attrs.define
+class BenchResult:
+    """``summary`` is what bench.json holds; ``outputs`` the generated rows of each point by file stem."""
+
+    summary: dict[str, Any]
+    outputs: dict[str, list[dict[str, str]]]
+
+
+class BenchReporter(Protocol):
+    """Where progress goes: a context per point yielding ``advance(sequences)``, and one-line notes."""
+
+    def point(self, label: str, total: int) -> contextlib.AbstractContextManager[Callable[[int], None]]: ...
+
+    def note(self, text: str) -> None: ...
+
+
+class SilentReporter:
+    """Reports nothing (library use and tests)."""
+
+    @contextlib.contextmanager
+    def point(self, label: str, total: int) -> Iterator[Callable[[int], None]]:
+        yield lambda n: None
+
+    def note(self, text: str) -> None:
+        return None
+
+
+@attrs.define
+class Planned:
+    """One point to measure."""
+
+    model: str
+    sampler: Sampler
+    steps: int
+
+    @property
+    def name(self) -> str:
+        return sampler_name(self.sampler)
+
+    @property
+    def stem(self) -> str:
+        return f"{self.model}_{self.name}_step{self.steps}"
+
+    @property
+    def label(self) -> str:
+        return f"{self.model} {self.name} {self.steps} step{'s' if self.steps != 1 else ''}"
+
+
+def plan_points(config: BenchConfig, models: BenchModels) -> tuple[list[Planned], list[dict[str, Any]]]:
+    """Teacher samplers over the ladder, then the student; steps a sampler refuses are skipped, with why."""
+    registry = get_registry()
+    for name in config.samplers:
+        registry.get("sampler", name)  # an unknown name fails here, before anything runs
+    total = models.schedule.num_timesteps
+    points: list[Planned] = []
+    skipped: list[dict[str, Any]] = []
+    for name in config.samplers:
+        for steps in config.teacher_steps:
+            if steps > total:
+                reason = f"more steps than the schedule's {total} timesteps"
+                skipped.append({"model": "teacher", "sampler": name, "steps": steps, "reason": reason})
+                continue
+            try:
+                points.append(Planned("teacher", make_sampler(name, steps), steps))
+            except UserError as exc:
+                skipped.append({"model": "teacher", "sampler": name, "steps": steps, "reason": str(exc)})
+    for steps in config.student_steps:
+        if models.student is None:
+            skipped.append({"model": "student", "sampler": "", "steps": steps, "reason": "no student in this source"})
+            continue
+        try:
+            sampler = choose_sampler("student", None, steps, models.student_sampler, total)
+        except UserError as exc:
+            skipped.append({"model": "student", "sampler": "", "steps": steps, "reason": str(exc)})
+            continue
+        points.append(Planned("student", sampler, steps))
+    return points, skipped
+
+
+def check_metrics(names: Sequence[str]) -> dict[str, Metric]:
+    """The metrics by name; diversity metrics need several samples per source, which a bench point lacks."""
+    metrics = dict(registered_metrics(names))
+    multi = [name for name, metric in metrics.items() if metric.needs_candidates]
+    if multi:
+        raise UserError(
+            f"--metrics {', '.join(multi)}: these compare several samples per source, and a bench point makes one; "
+            "run `dlmkit sample` with several seeds and `dlmkit eval` for them"
+        )
+    return metrics
+
+
+def run_bench(models: BenchModels, config: BenchConfig, reporter: BenchReporter | None = None) -> BenchResult:
+    """Measure every planned point, the ancestral reference and the copy-the-source baseline."""
+    report = reporter if reporter is not None else SilentReporter()
+    dataset = models.dataset
+    if not dataset.has_split(config.split):
+        raise UserError(f"the data has no {config.split!r} split; pass --split with one it has, or set [data]")
+    data = dataset.split(config.split).slice(0, config.limit)
+    if len(data) == 0:
+        raise UserError(f"the {config.split!r} split is empty")
+    metrics = check_metrics(config.metrics)
+    points, skipped = plan_points(config, models)
+    for entry in skipped:
+        report.note(f"skipped {entry['model']} {entry['sampler']} {entry['steps']} steps: {entry['reason']}")
+    total = models.schedule.num_timesteps
+    in_ladder = any(p.model == "teacher" and p.name == REFERENCE_SAMPLER and p.steps == total for p in points)
+    ref_count = len(data) if in_ladder else min(len(data), config.reference_limit or config.batch_size)
+
+    _warm_up(models, config, points, data, ref_count, in_ladder, report)
+    outputs: dict[str, list[dict[str, str]]] = {}
+    rows: list[dict[str, Any]] = []
+    for index, point in enumerate(points, start=1):
+        model = models.teacher if point.model == "teacher" else models.student
+        assert model is not None
+        label = f"[{index}/{len(points)}] {point.label}"
+        out = _timed(models, model, point.sampler, data, config.batch_size, config.seed, report, label)
+        row = _measure(point.model, point.name, point.steps, point.sampler.nfe(), out, data, metrics, models)
+        row["outputs"] = f"outputs/{point.stem}.json"
+        outputs[point.stem] = out.rows
+        rows.append(row)
+        report.note(_line(label, row))
+
+    reference = _reference(models, config, rows, data, ref_count, in_ladder, metrics, report, outputs)
+    for row in rows:
+        row["speedup"] = reference["seconds_per_seq"] / max(row["seconds_per_seq"], 1e-12)
+    baseline_rows = [
+        {"recover": src, "reference": ref, "source": src}
+        for src, ref in zip(
+            source_texts(dataset.tokenizer, data), reference_texts(dataset.tokenizer, data), strict=True
+        )
+    ]
+    summary = {
+        "environment": _environment(models.device),
+        "config": {
+            "split": config.split,
+            "sequences": len(data),
+            "batch_size": config.batch_size,
+            "seed": config.seed,
+            "metrics": list(metrics),
+            "num_timesteps": total,
+        },
+        "timing": TIMING,
+        "reference": reference,
+        "points": rows,
+        "baseline": {"name": "copy_source", "sequences": len(data), "metrics": score(baseline_rows, metrics)},
+        "skipped": skipped,
+    }
+    return BenchResult(summary, outputs)
+
+
+def _timed(
+    models: BenchModels,
+    model: Denoiser,
+    sampler: Sampler,
+    data: Batch,
+    batch_size: int,
+    seed: int,
+    report: BenchReporter,
+    label: str,
+) -> Generated:
+    with report.point(label, len(data)) as advance:
+        wrapped = ProgressSampler(sampler, advance)
+        return generate(model, wrapped, models.schedule, models.dataset, data, batch_size, seed, models.device)
+
+
+def _measure(
+    model: str,
+    sampler: str,
+    steps: int,
+    nfe: int,
+    out: Generated,
+    data: Batch,
+    metrics: dict[str, Metric],
+    models: BenchModels,
+) -> dict[str, Any]:
+    count = len(out.rows)
+    tok = models.dataset.tokenizer
+    seconds = max(out.seconds, 1e-12)
+    specials = {tok.pad_id, tok.cls_id, tok.sep_id}
+    return {
+        "model": model,
+        "sampler": sampler,
+        "steps": steps,
+        "nfe": nfe,
+        "sequences": count,
+        "seconds": out.seconds,
+        "seconds_per_seq": seconds / count,
+        "seqs_per_s": count / seconds,
+        "speedup": None,
+        "metrics": score(out.rows, metrics),
+        "degeneration": degeneration(out.ids, data.slice(0, count).input_mask, tok.pad_id, specials),
+    }
+
+
+def _line(label: str, row: dict[str, Any]) -> str:
+    scores = " ".join(f"{k}={v:.4f}" for k, v in row["metrics"].items())
+    return f"{label}: nfe={row['nfe']} {row['seconds_per_seq']:.4g} s/seq {scores}"
+
+
+def _warm_up(
+    models: BenchModels,
+    config: BenchConfig,
+    points: list[Planned],
+    data: Batch,
+    ref_count: int,
+    in_ladder: bool,
+    report: BenchReporter,
+) -> None:
+    """One untimed call per (model, sampler) at its smallest step count, on one batch of the timed shape."""
+    cheapest: dict[tuple[str, str], Planned] = {}
+    for point in points:
+        key = (point.model, point.name)
+        if key not in cheapest or point.steps < cheapest[key].steps:
+            cheapest[key] = point
+    calls = [(p, data.slice(0, config.batch_size), config.batch_size) for p in cheapest.values()]
+    if not in_ladder and ("teacher", REFERENCE_SAMPLER) not in cheapest:
+        smallest = Planned("teacher", make_sampler(REFERENCE_SAMPLER, min(2, models.schedule.num_timesteps)), 2)
+        size = min(ref_count, config.batch_size)
+        calls.append((smallest, data.slice(0, size), size))
+    for point, part, size in calls:
+        model = models.teacher if point.model == "teacher" else models.student
+        assert model is not None
+        label = f"warm-up {point.label}"
+        _timed(models, model, point.sampler, part, size, config.seed, report, label)
+    report.note(f"warmed up {len(calls)} sampler(s), untimed")
+
+
+def _reference(
+    models: BenchModels,
+    config: BenchConfig,
+    rows: list[dict[str, Any]],
+    data: Batch,
+    ref_count: int,
+    in_ladder: bool,
+    metrics: dict[str, Metric],
+    report: BenchReporter,
+    outputs: dict[str, list[dict[str, str]]],
+) -> dict[str, Any]:
+    """The full ancestral chain's time per sequence: the ladder's point, or timed here on the first batch."""
+    total = models.schedule.num_timesteps
+    if in_ladder:
+        row = next(
+            r for r in rows if r["model"] == "teacher" and r["sampler"] == REFERENCE_SAMPLER and r["steps"] == total
+        )
+        how = f"the ladder's {REFERENCE_SAMPLER} {total}-step point, on the same {row['sequences']} sequences"
+        return {**{k: row[k] for k in REFERENCE_KEYS}, "in_ladder": True, "how": how}
+    part = data.slice(0, ref_count)
+    size = min(ref_count, config.batch_size)
+    sampler = make_sampler(REFERENCE_SAMPLER, total)
+    label = f"reference teacher {REFERENCE_SAMPLER} {total} steps"
+    out = _timed(models, models.teacher, sampler, part, size, config.seed, report, label)
+    row = _measure("teacher", REFERENCE_SAMPLER, total, sampler.nfe(), out, part, metrics, models)
+    stem = f"reference_{REFERENCE_SAMPLER}_step{total}"
+    outputs[stem] = out.rows
+    how = (
+        f"not in the ladder, so timed separately on the first {ref_count} of the {len(data)} sequences "
+        f"(batch {size}), after a warm-up; its scores cover those {ref_count} sequences only"
+    )
+    report.note(f"{label}: {row['seconds_per_seq']:.4g} s/seq ({how})")
+    kept = {k: row[k] for k in (*REFERENCE_KEYS, "metrics")}
+    return {**kept, "in_ladder": False, "how": how, "outputs": f"outputs/{stem}.json"}
+
+
+def _environment(device: torch.device) -> dict[str, Any]:
+    from dlmkit import __version__
+
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
+    return {
+        "device": str(device),
+        "device_name": name,
+        "threads": torch.get_num_threads(),
+        "torch": torch.__version__,
+        "dlmkit": __version__,
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    }

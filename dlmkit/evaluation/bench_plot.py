@@ -1,0 +1,71 @@
+"""``bench.png``: a score against NFE on a log axis, the picture of DLM-One's Fig. 3.
+
+Built on matplotlib's object API with the Agg canvas, so it never touches pyplot's global
+backend (safe on a headless server and inside other programs' processes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+STUDENT_MARKERS = ("*", "D", "s", "^", "v", "P", "X")
+
+
+def plot_metric(summary: Mapping[str, Any]) -> str:
+    """BLEU when it was measured, else the first metric."""
+    metrics = list(summary["config"]["metrics"])
+    return "bleu" if "bleu" in metrics else metrics[0]
+
+
+def plot_bench(summary: Mapping[str, Any], path: Path, metric: str | None = None) -> Path:
+    """One line per teacher sampler, one marker per student step count, the copy-source line dashed."""
+    metric = metric or plot_metric(summary)
+    figure = Figure(figsize=(7.0, 4.5), layout="constrained")
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    axes.set_xscale("log")
+    teacher: dict[str, list[tuple[int, float]]] = {}
+    for point in summary["points"]:
+        if point["model"] == "teacher":
+            teacher.setdefault(point["sampler"], []).append((point["nfe"], point["metrics"][metric]))
+    for name, values in teacher.items():
+        values.sort()
+        axes.plot([v[0] for v in values], [v[1] for v in values], marker="o", markersize=4, label=f"teacher {name}")
+    students = [p for p in summary["points"] if p["model"] == "student"]
+    for index, point in enumerate(sorted(students, key=lambda p: p["nfe"])):
+        axes.plot(
+            [point["nfe"]],
+            [point["metrics"][metric]],
+            linestyle="none",
+            marker=STUDENT_MARKERS[index % len(STUDENT_MARKERS)],
+            markersize=11,
+            color="black",
+            label=f"student {point['steps']} step{'s' if point['steps'] != 1 else ''} ({point['sampler']})",
+        )
+    ref = summary["reference"]
+    if not ref["in_ladder"] and metric in ref.get("metrics", {}):
+        axes.plot(
+            [ref["nfe"]],
+            [ref["metrics"][metric]],
+            linestyle="none",
+            marker="o",
+            markersize=9,
+            markerfacecolor="none",
+            color="tab:red",
+            label=f"teacher {ref['sampler']} {ref['steps']} (first {ref['sequences']} only)",
+        )
+    axes.axhline(summary["baseline"]["metrics"][metric], linestyle="--", color="gray", label="copy source")
+    axes.set_xlabel("NFE (network evaluations per sequence, log scale)")
+    axes.set_ylabel(metric)
+    config = summary["config"]
+    axes.set_title(f"{metric} against NFE, {config['split']} split, {config['sequences']} sequences")
+    axes.grid(True, which="both", alpha=0.3)
+    axes.legend(fontsize="small", loc="best")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=120)
+    return path

@@ -1,0 +1,72 @@
+"""``bench.md``: the bench summary as one Markdown table with what it was measured on and how."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+DASH = "-"
+
+
+def _num(value: Any, spec: str) -> str:
+    return format(value, spec) if isinstance(value, int | float) else DASH
+
+
+def _row(cells: Sequence[str]) -> str:
+    return "| " + " | ".join(cells) + " |"
+
+
+def _scores(values: Mapping[str, float], metrics: Sequence[str]) -> list[str]:
+    return [_num(values.get(name), ".4f") for name in metrics]
+
+
+def _timing(entry: Mapping[str, Any], speedup: Any) -> list[str]:
+    return [
+        _num(entry.get("seconds_per_seq"), ".4g"),
+        _num(entry.get("seqs_per_s"), ".4g"),
+        f"{speedup:.3g}x" if isinstance(speedup, int | float) else DASH,
+    ]
+
+
+def render_markdown(summary: Mapping[str, Any]) -> str:
+    """A table (one row per point, the reference and the copy-source baseline) plus the conditions."""
+    config = summary["config"]
+    env = summary["environment"]
+    ref = summary["reference"]
+    source = summary.get("source", {})
+    metrics = list(config["metrics"])
+    title = source.get("recipe") or source.get("path") or "bench"
+    lines = [f"# dlmkit bench: {title}", ""]
+    if source:
+        lines.append(f"- source: {source.get('kind', '')} `{source.get('path', '')}`")
+    lines += [
+        f"- data: {config['split']} split, first {config['sequences']} sequences, batch size {config['batch_size']}, "
+        f"seed {config['seed']}",
+        f"- machine: {env['device_name']} ({env['device']}), {env['threads']} CPU threads, torch {env['torch']}, "
+        f"dlmkit {env['dlmkit']}, {env['date']}",
+        f"- speed-up reference: teacher {ref['sampler']} at {ref['steps']} steps, {ref['seconds_per_seq']:.4g} s per "
+        f"sequence ({ref['how']})",
+        "",
+    ]
+    header = ["model", "sampler", "steps", "NFE", *metrics, "s/seq", "seq/s", "speed-up"]
+    lines += [_row(header), _row(["---"] * 2 + ["---:"] * (len(header) - 2))]
+    for point in summary["points"]:
+        cells = [point["model"], point["sampler"], str(point["steps"]), str(point["nfe"])]
+        lines.append(_row(cells + _scores(point["metrics"], metrics) + _timing(point, point["speedup"])))
+    if not ref["in_ladder"]:
+        cells = [f"teacher (first {ref['sequences']})", ref["sampler"], str(ref["steps"]), str(ref["nfe"])]
+        lines.append(_row(cells + _scores(ref.get("metrics", {}), metrics) + _timing(ref, 1.0)))
+    baseline = summary["baseline"]
+    lines.append(_row(["copy source", DASH, DASH, "0", *_scores(baseline["metrics"], metrics), DASH, DASH, DASH]))
+    lines += [
+        "",
+        "NFE: network evaluations per sequence. s/seq: seconds per sequence; seq/s: sequences per second; speed-up: "
+        "the reference's s/seq over the row's. copy source: the condition itself scored as the output.",
+        "",
+        f"Timing: {summary['timing']}.",
+    ]
+    skipped = summary.get("skipped", [])
+    if skipped:
+        lines += ["", "Skipped:", ""]
+        lines += [f"- {s['model']} {s['sampler']} {s['steps']} steps: {s['reason']}" for s in skipped]
+    return "\n".join(lines) + "\n"
