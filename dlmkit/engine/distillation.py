@@ -163,8 +163,8 @@ class Distiller:
                 last = latest_checkpoint(self.ckpt_dir)
                 raise TrainingDiverged(
                     f'[[stage]] "{self.stage.name}": {self.bad_in_row[which]} non-finite {which} updates in a row '
-                    f"at step {self.step}; last good checkpoint: {last or 'none (stage start)'}; lower the learning rates or "
-                    "set max_grad_norm, then resume with --resume"
+                    f"at step {self.step}; last good checkpoint: {last or 'none (stage start)'}; "
+                    "lower the learning rates or set max_grad_norm, then resume with --resume"
                 )
             return None
         if self.stage.max_grad_norm is not None:
