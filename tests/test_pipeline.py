@@ -47,10 +47,12 @@ def test_tiny_recipe_runs_through_the_cli(tmp_path: Path) -> None:
     assert set(results) == {"student", "teacher"}
     assert results["student"]["nfe"] == 1 and results["teacher"]["nfe"] == 20
     assert 0.0 <= results["student"]["bleu"] <= 1.0
+    assert {"self_bleu", "div4", "rouge_l", "dist1", "avg_len", "seconds_per_seq"} <= set(results["student"])
+    assert len((out / "outputs" / "student_seed1.jsonl").read_text().splitlines()) == 8
     assert results["student"]["speedup"] > 1.0
     state = json.loads((out / "run_state.json").read_text())
     assert [state["stages"][s]["summary"]["complete"] for s in ("teacher", "stage1", "stage2")] == [True, True, True]
-    assert (out / "resolved.toml").is_file() and (out / "outputs" / "student.jsonl").is_file()
+    assert (out / "resolved.toml").is_file() and (out / "outputs" / "student_seed0.jsonl").is_file()
     lines = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     stage1 = [r for r in lines if r["stage"] == "stage1" and "g_loss" in r]
     assert len(stage1) == 6 and all(key in stage1[0] for key in ("psi_loss", "steps_per_s", "skipped_steps"))

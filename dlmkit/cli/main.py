@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dlmkit.cli.app import cli
+from dlmkit.cli.bench_command import bench_command
 from dlmkit.cli.components_command import components_command
 from dlmkit.cli.eval_command import make_eval_command
 from dlmkit.cli.inspect_command import inspect_command
 from dlmkit.cli.plugins_command import plugins_command
 from dlmkit.cli.run_command import run_command
+from dlmkit.cli.sample_command import sample_command
 from dlmkit.cli.show_command import show_command
 from dlmkit.cli.teacher_command import teacher_group
 from dlmkit.cli.validate_command import validate_command
@@ -22,6 +24,8 @@ for command in (
     inspect_command,
     teacher_group,
     make_eval_command(registered_metrics),
+    sample_command,
+    bench_command,
 ):
     cli.add_command(command)
 

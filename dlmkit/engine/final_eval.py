@@ -1,9 +1,16 @@
-"""The end of a run: the student (and, if asked, the teacher) on the evaluation split, side by side."""
+"""The end of a run: the student and the teacher on the evaluation split, side by side.
+
+Quality is one sample per source (seed ``seed``); diversity metrics use ``seeds`` samples per
+source.  The speed-up is measured in the same run on the same machine, both models timed on the
+same ``timing_batch`` sources, rounding and detokenisation included.  Slow teacher outputs may be
+precomputed (``teacher_outputs``); the teacher is still re-timed here.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -12,10 +19,11 @@ from rich.table import Table
 from dlmkit.engine.atomic import write_text_atomic
 from dlmkit.engine.components import build_named, registered_metrics
 from dlmkit.engine.context import RunContext
-from dlmkit.engine.generation import degeneration, generate, score
+from dlmkit.engine.generation import degeneration, generate
 from dlmkit.engine.teacher_files import load_teacher
-from dlmkit.evaluation.output_files import OutputRow, write_output_file
-from dlmkit.interfaces import Denoiser, Metric, Sampler
+from dlmkit.errors import UserError
+from dlmkit.evaluation.output_files import OutputRow, read_output_file, write_output_file
+from dlmkit.interfaces import Batch, Denoiser, Metric, Sampler
 
 
 def _final_student(ctx: RunContext) -> Denoiser | None:
@@ -26,58 +34,164 @@ def _final_student(ctx: RunContext) -> Denoiser | None:
     return None
 
 
-def _row(
-    ctx: RunContext, name: str, model: Denoiser, sampler: Sampler, metrics: Mapping[str, Metric]
-) -> dict[str, Any]:
-    spec = ctx.recipe.eval
-    assert spec is not None
-    data = ctx.dataset.split(spec.split)
-    if spec.num_samples is not None:
-        data = data.slice(0, spec.num_samples)
-    out = generate(model, sampler, ctx.schedule, ctx.dataset, data, spec.batch_size, spec.seed, ctx.runtime.device)
-    (ctx.run_dir / "outputs").mkdir(parents=True, exist_ok=True)
-    write_output_file(ctx.run_dir / "outputs" / f"{name}.jsonl", [OutputRow(**r) for r in out.rows])
-    tok = ctx.dataset.tokenizer
-    row: dict[str, Any] = score(out.rows, metrics)
-    row.update(degeneration(out.ids, data.input_mask, tok.pad_id, {tok.pad_id, tok.cls_id, tok.sep_id}))
-    row["nfe"] = sampler.nfe()
-    row["sequences"] = len(out.rows)
-    row["seconds_per_seq"] = out.seconds / max(1, len(out.rows))
-    return row
+def _scores(seed_rows: list[list[dict[str, str]]], metrics: Mapping[str, Metric]) -> dict[str, float]:
+    """Quality on the first seed's outputs; candidate metrics over all seeds (when there are several)."""
+    first = seed_rows[0]
+    hyps, refs, srcs = ([r[k] for r in first] for k in ("recover", "reference", "source"))
+    out: dict[str, float] = {}
+    for name, metric in metrics.items():
+        if metric.needs_candidates:
+            if len(seed_rows) > 1:
+                candidates = [[r["recover"] for r in rows] for rows in seed_rows]
+                out[name] = float(metric.compute(hyps, refs, srcs, candidates))
+        else:
+            out[name] = float(metric.compute(hyps, refs, srcs))
+    return out
+
+
+class FinalEvaluation:
+    """Scores, times and writes the final comparison of a run."""
+
+    def __init__(self, ctx: RunContext):
+        if ctx.recipe.eval is None:
+            raise ValueError("the recipe has no [eval] table")
+        self.ctx = ctx
+        self.spec = ctx.recipe.eval
+        self.metrics = registered_metrics(self.spec.metrics)
+        data = ctx.dataset.split(self.spec.split)
+        self.full = data
+        self.subset = data.slice(0, self.spec.num_samples) if self.spec.num_samples is not None else data
+        self.outputs = ctx.run_dir / "outputs"
+        self.outputs.mkdir(parents=True, exist_ok=True)
+
+    def sample(
+        self, name: str, model: Denoiser, sampler: Sampler, data: Batch
+    ) -> tuple[list[list[dict[str, str]]], float]:
+        """Outputs for every seed, written as DiffuSeq files; seconds per sequence of the first seed."""
+        seed_rows: list[list[dict[str, str]]] = []
+        seconds = 0.0
+        for k in range(self.spec.seeds):
+            seed = self.spec.seed + k
+            out = generate(
+                model,
+                sampler,
+                self.ctx.schedule,
+                self.ctx.dataset,
+                data,
+                self.spec.batch_size,
+                seed,
+                self.ctx.runtime.device,
+            )
+            write_output_file(self.outputs / f"{name}_seed{seed}.jsonl", [OutputRow(**r) for r in out.rows])
+            seed_rows.append(out.rows)
+            if k == 0:
+                seconds = out.seconds / max(1, len(out.rows))
+                tok = self.ctx.dataset.tokenizer
+                self.signals = degeneration(out.ids, data.input_mask, tok.pad_id, {tok.pad_id, tok.cls_id, tok.sep_id})
+        return seed_rows, seconds
+
+    def time_per_sequence(self, model: Denoiser, sampler: Sampler) -> float:
+        """Seconds per sequence on ``timing_batch`` sources, after one untimed warm-up call."""
+        batch = self.subset.slice(0, self.spec.timing_batch)
+        device = self.ctx.runtime.device
+        generate(model, sampler, self.ctx.schedule, self.ctx.dataset, batch.slice(0, 1), 1, 0, device)
+        out = generate(model, sampler, self.ctx.schedule, self.ctx.dataset, batch, len(batch), 0, device)
+        return out.seconds / max(1, len(batch))
+
+    def row(self, name: str, model: Denoiser, sampler: Sampler, data: Batch) -> dict[str, Any]:
+        seed_rows, seconds = self.sample(name, model, sampler, data)
+        row: dict[str, Any] = _scores(seed_rows, self.metrics)
+        row.update(self.signals)
+        row.update({"nfe": sampler.nfe(), "sequences": len(seed_rows[0]), "seconds_per_seq_batched": seconds})
+        return row
+
+    def teacher_from_files(self, paths: list[str]) -> dict[str, Any]:
+        """Teacher quality from precomputed output files, checked to be for the same sources."""
+        expected = [r["source"] for r in _decoded_sources(self.ctx, self.subset)]
+        seed_rows = []
+        for path in sorted(paths):
+            rows = read_output_file(path)[: len(expected)]
+            if [r.source for r in rows] != expected:
+                raise UserError(
+                    f"{path}: [eval] teacher_outputs must hold the first {len(expected)} sources of the "
+                    f"{self.spec.split} split in order; regenerate it with `dlmkit sample`"
+                )
+            seed_rows.append([attrs_row(r) for r in rows])
+        row: dict[str, Any] = _scores(seed_rows, self.metrics)
+        row["sequences"] = len(seed_rows[0])
+        row["outputs_from"] = [str(Path(p).name) for p in sorted(paths)]
+        return row
+
+    def run(self) -> dict[str, Any]:
+        ctx, spec = self.ctx, self.spec
+        results: dict[str, Any] = {}
+        student = _final_student(ctx)
+        student_sampler = ctx.sampler
+        if student is not None:
+            results["student"] = self.row("student", student, student_sampler, self.subset)
+            results["student"]["seconds_per_seq"] = self.time_per_sequence(student, student_sampler)
+        if spec.teacher_sampler is not None and ctx.teacher is not None:
+            values = {"steps": spec.teacher_steps} if spec.teacher_steps is not None else {}
+            sampler = build_named("sampler", spec.teacher_sampler, **values)
+            if spec.teacher_outputs:
+                results["teacher"] = self.teacher_from_files(spec.teacher_outputs)
+            else:
+                results["teacher"] = self.row("teacher", ctx.teacher, sampler, self.subset)
+            results["teacher"]["seconds_per_seq"] = self.time_per_sequence(ctx.teacher, sampler)
+            results["teacher"]["nfe"] = sampler.nfe()  # after a run, so samplers whose count depends on T know it
+        if "student" in results and "teacher" in results:
+            results["student"]["speedup"] = results["teacher"]["seconds_per_seq"] / max(
+                1e-12, results["student"]["seconds_per_seq"]
+            )
+            if "bleu" in results["student"] and results["teacher"].get("bleu"):
+                results["student"]["bleu_vs_teacher"] = results["student"]["bleu"] / results["teacher"]["bleu"]
+        if student is not None and spec.full_split and len(self.full) > len(self.subset):
+            seed_rows, seconds = [], 0.0
+            out = generate(
+                student,
+                student_sampler,
+                ctx.schedule,
+                ctx.dataset,
+                self.full,
+                spec.batch_size,
+                spec.seed,
+                ctx.runtime.device,
+            )
+            seed_rows.append(out.rows)
+            seconds = out.seconds / max(1, len(out.rows))
+            full = _scores(seed_rows, self.metrics)
+            full.update({"nfe": student_sampler.nfe(), "sequences": len(out.rows), "seconds_per_seq_batched": seconds})
+            results["student_full_split"] = full
+        write_text_atomic(ctx.run_dir / "results.json", json.dumps(results, indent=2))
+        show(results)
+        return results
+
+
+def attrs_row(row: OutputRow) -> dict[str, str]:
+    return {"recover": row.recover, "reference": row.reference, "source": row.source}
+
+
+def _decoded_sources(ctx: RunContext, data: Batch) -> list[dict[str, str]]:
+    from dlmkit.data.decoding import output_records
+
+    return output_records(ctx.dataset.tokenizer, data.input_ids, data)
 
 
 def evaluate_run(ctx: RunContext) -> dict[str, Any]:
     """Score the final student (and the teacher when ``[eval] teacher_sampler`` is set); write results.json."""
-    spec = ctx.recipe.eval
-    assert spec is not None
-    metrics = registered_metrics(spec.metrics)
-    results: dict[str, Any] = {}
-    student = _final_student(ctx)
-    if student is not None:
-        results["student"] = _row(ctx, "student", student, ctx.sampler, metrics)
-    if spec.teacher_sampler is not None and ctx.teacher is not None:
-        values = {"steps": spec.teacher_steps} if spec.teacher_steps is not None else {}
-        sampler = build_named("sampler", spec.teacher_sampler, **values)
-        results["teacher"] = _row(ctx, "teacher", ctx.teacher, sampler, metrics)
-    if "student" in results and "teacher" in results:
-        results["student"]["speedup"] = results["teacher"]["seconds_per_seq"] / max(
-            1e-12, results["student"]["seconds_per_seq"]
-        )
-    write_text_atomic(ctx.run_dir / "results.json", json.dumps(results, indent=2))
-    show(results)
-    return results
+    return FinalEvaluation(ctx).run()
 
 
 def show(results: dict[str, Any]) -> None:
     """One row per metric, one column per model: readable in a narrow terminal."""
     if not results:
         return
-    metrics = sorted({k for row in results.values() for k in row})
+    names = sorted({k for row in results.values() for k, v in row.items() if isinstance(v, int | float)})
     table = Table(title="results")
     table.add_column("metric")
     for model in results:
         table.add_column(model, justify="right")
-    for metric in metrics:
+    for metric in names:
         cells = [results[m].get(metric) for m in results]
         table.add_row(metric, *(f"{c:.4g}" if isinstance(c, float) else ("" if c is None else str(c)) for c in cells))
     Console().print(table)

@@ -58,6 +58,10 @@ def _sorted_unique(values: Sequence[int]) -> tuple[int, ...]:
     return tuple(sorted(set(values)))
 
 
+def _str_tuple(values: Sequence[str]) -> tuple[str, ...]:
+    return tuple(values)
+
+
 @attrs.frozen
 class BenchConfig:
     """What to measure: which samplers at which steps, on how many sequences, scored how."""
@@ -65,14 +69,14 @@ class BenchConfig:
     teacher_steps: tuple[int, ...] = attrs.field(
         default=DEFAULT_TEACHER_STEPS, converter=_sorted_unique, validator=_positive_ints
     )
-    samplers: tuple[str, ...] = attrs.field(default=DEFAULT_TEACHER_SAMPLERS, converter=tuple, validator=_names)
+    samplers: tuple[str, ...] = attrs.field(default=DEFAULT_TEACHER_SAMPLERS, converter=_str_tuple, validator=_names)
     student_steps: tuple[int, ...] = attrs.field(
         default=DEFAULT_STUDENT_STEPS, converter=_sorted_unique, validator=_positive_ints
     )
     limit: int = attrs.field(default=200, validator=[attrs.validators.instance_of(int), attrs.validators.ge(1)])
     batch_size: int = attrs.field(default=50, validator=[attrs.validators.instance_of(int), attrs.validators.ge(1)])
     metrics: tuple[str, ...] = attrs.field(
-        default=DEFAULT_METRICS, converter=tuple, validator=[_names, attrs.validators.min_len(1)]
+        default=DEFAULT_METRICS, converter=_str_tuple, validator=[_names, attrs.validators.min_len(1)]
     )
     split: str = attrs.field(default="test", validator=attrs.validators.in_(["train", "valid", "test"]))
     seed: int = attrs.field(default=123, validator=attrs.validators.instance_of(int))

@@ -33,9 +33,13 @@ def plot_bench(summary: Mapping[str, Any], path: Path, metric: str | None = None
     for point in summary["points"]:
         if point["model"] == "teacher":
             teacher.setdefault(point["sampler"], []).append((point["nfe"], point["metrics"][metric]))
+    colors: dict[str, Any] = {}
     for name, values in teacher.items():
         values.sort()
-        axes.plot([v[0] for v in values], [v[1] for v in values], marker="o", markersize=4, label=f"teacher {name}")
+        (line,) = axes.plot(
+            [v[0] for v in values], [v[1] for v in values], marker="o", markersize=4, label=f"teacher {name}"
+        )
+        colors[name] = line.get_color()
     students = [p for p in summary["points"] if p["model"] == "student"]
     for index, point in enumerate(sorted(students, key=lambda p: p["nfe"])):
         axes.plot(
@@ -56,7 +60,7 @@ def plot_bench(summary: Mapping[str, Any], path: Path, metric: str | None = None
             marker="o",
             markersize=9,
             markerfacecolor="none",
-            color="tab:red",
+            color=colors.get(ref["sampler"], "black"),
             label=f"teacher {ref['sampler']} {ref['steps']} (first {ref['sequences']} only)",
         )
     axes.axhline(summary["baseline"]["metrics"][metric], linestyle="--", color="gray", label="copy source")

@@ -20,11 +20,16 @@ def _scores(values: Mapping[str, float], metrics: Sequence[str]) -> list[str]:
     return [_num(values.get(name), ".4f") for name in metrics]
 
 
+def speedup_text(value: float) -> str:
+    """``523x``, ``14.2x``, ``1.05x``: whole numbers from 100 up, three significant digits below."""
+    return f"{value:.0f}x" if value >= 100 else f"{value:.3g}x"
+
+
 def _timing(entry: Mapping[str, Any], speedup: Any) -> list[str]:
     return [
         _num(entry.get("seconds_per_seq"), ".4g"),
         _num(entry.get("seqs_per_s"), ".4g"),
-        f"{speedup:.3g}x" if isinstance(speedup, int | float) else DASH,
+        speedup_text(speedup) if isinstance(speedup, int | float) else DASH,
     ]
 
 

@@ -71,6 +71,14 @@ class EvalSpec:
     teacher_sampler: str | None = None
     teacher_steps: int | None = attrs.field(default=None, validator=v.optional(v.gt(0)))
     seed: int = 0
+    seeds: int = attrs.field(default=1, validator=v.gt(0))
+    """Samples per source; diversity metrics (self_bleu, div4) need more than one."""
+    teacher_outputs: list[str] | None = path_field(default=None)
+    """Precomputed teacher output files (one per seed, DiffuSeq format) for the first sources of the split."""
+    timing_batch: int = attrs.field(default=4, validator=v.gt(0))
+    """Sources timed with both models at the same batch size, for the speed-up."""
+    full_split: bool = False
+    """Also score the student (one sample per source) on the whole split."""
 
 
 @attrs.frozen

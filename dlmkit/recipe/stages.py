@@ -65,7 +65,7 @@ class DistillStage:
     """One DLM-One distillation stage: alternating psi and generator updates."""
 
     name: str
-    objective: Any = component_field("objective")  # noqa: RUF009 (attrs field, not a dataclass default)
+    objective: Any = component_field("objective")
     kind: Literal["distill"] = "distill"
     steps: int = attrs.field(default=1000, validator=v.gt(0))
     batch_size: int = attrs.field(default=64, validator=v.gt(0))

@@ -22,6 +22,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import Tensor
 
+from dlmkit.errors import DlmkitError
 from dlmkit.interface_check import missing_members
 from dlmkit.interfaces import Batch, NoiseSchedule, Teacher
 from dlmkit.testing.objective_contract import ContractViolation
@@ -230,7 +231,12 @@ def check_round_trip(teacher: Teacher, seq_len: int) -> None:
     with tempfile.TemporaryDirectory(prefix="dlmkit-teacher-contract-") as tmp:
         path = Path(tmp) / TEACHER_FILE
         save_teacher(teacher, path)
-        loaded = load_teacher(path)
+        try:
+            loaded = load_teacher(path)
+        except DlmkitError as exc:
+            raise ContractViolation(
+                f"the saved teacher cannot be rebuilt from its component {teacher.component!r} and config: {exc}"
+            ) from exc
     if loaded.component != teacher.component or loaded.config != teacher.config:
         _fail(
             f"the rebuilt teacher has component {loaded.component!r} and config {loaded.config!r}; expected "
