@@ -97,3 +97,16 @@ def test_unsafe_trainer_state_is_refused(tmp_path: Path) -> None:
     torch.save({"x": Evil()}, path)
     with pytest.raises(CheckpointError, match="cannot load trainer state safely"):
         ckpt.load_state(path)
+
+
+def test_teacher_stored_in_fp16_loads_as_float32_with_rounded_weights(tmp_path: Path) -> None:
+    teacher = toy()
+    save_teacher(teacher, tmp_path / "half.safetensors", dtype=torch.float16)
+    save_teacher(teacher, tmp_path / "full.safetensors")
+    assert (tmp_path / "half.safetensors").stat().st_size < 0.6 * (tmp_path / "full.safetensors").stat().st_size
+    loaded = load_teacher(tmp_path / "half.safetensors")
+    for key, value in teacher.state_dict().items():
+        got = loaded.state_dict()[key]
+        assert got.dtype == value.dtype, key
+        if value.is_floating_point():
+            assert torch.equal(got, value.half().float()), key

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
 
 import click
+import torch
 
 from dlmkit.engine.teacher_files import TEACHER_FILE, load_teacher, save_teacher
+from dlmkit.errors import UserError
 
 
 @click.group("teacher")
@@ -30,3 +34,39 @@ def import_command(src: Path, dest: Path) -> None:
         f"wrote {target} ({teacher.component}, {params:,} parameters, "
         f"vocab {teacher.vocab_size}, seq_len {teacher.seq_len})"
     )
+
+
+DTYPES = {"fp32": None, "fp16": torch.float16, "bf16": torch.bfloat16}
+
+
+def _teacher_file(src: Path) -> Path:
+    """A teacher file from a file, or from a run folder (its last train_teacher stage)."""
+    if src.is_file():
+        return src
+    state_file = src / "run_state.json"
+    if state_file.is_file():
+        stages = json.loads(state_file.read_text(encoding="utf-8"))["stages"]
+        teachers = [s["teacher"] for s in stages.values() if s.get("teacher")]
+        if teachers:
+            return Path(teachers[-1])
+    if (src / TEACHER_FILE).is_file():
+        return src / TEACHER_FILE
+    raise UserError(f"{src}: neither a teacher file nor a run folder with a finished train_teacher stage")
+
+
+@teacher_group.command("export")
+@click.argument("src", type=click.Path(exists=True, path_type=Path))
+@click.argument("dest", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--dtype", type=click.Choice(sorted(DTYPES)), default="fp32", help="Storage type of the weights.")
+def export_command(src: Path, dest: Path, dtype: str) -> None:
+    """Copy a trained teacher (a file, or a run folder) into DEST with its vocabulary, ready to ship."""
+    source = _teacher_file(src)
+    teacher = load_teacher(source)
+    dest.mkdir(parents=True, exist_ok=True)
+    save_teacher(teacher, dest / TEACHER_FILE, {"exported_from": str(source.resolve())}, dtype=DTYPES[dtype])
+    for vocab in (source.parent / "vocab.txt", source.parent.parent / "vocab.txt", src / "vocab.txt"):
+        if vocab.is_file():
+            shutil.copyfile(vocab, dest / "vocab.txt")
+            break
+    size = (dest / TEACHER_FILE).stat().st_size / 2**20
+    click.echo(f"wrote {dest / TEACHER_FILE} ({size:.1f} MiB, {dtype})")

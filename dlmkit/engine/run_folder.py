@@ -142,7 +142,9 @@ def _open_recipe(path: Path, overrides: list[str]) -> OpenedSource:
     teacher = Path(recipe.teacher.checkpoint) if recipe.teacher.checkpoint is not None else None
     notes = []
     if teacher is None:
-        notes.append(f"{path} trains its own teacher; give its run folder to use that teacher")
+        run_dir = Path(recipe.header.output_dir or Path("runs") / recipe.name)
+        where = f" ({run_dir} holds one)" if (run_dir / RESOLVED_RECIPE).is_file() else ""
+        notes.append(f"{path} trains its own teacher; give its run folder{where} to use that teacher")
     return OpenedSource(
         kind="recipe",
         path=path,

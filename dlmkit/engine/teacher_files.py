@@ -2,22 +2,32 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import torch
+
 from dlmkit.engine.checkpoint import load_module, read_metadata, save_module
 from dlmkit.errors import CheckpointError, Problem
 from dlmkit.interfaces import Teacher
+from dlmkit.interfaces.teacher import as_module
 from dlmkit.recipe.structure import MISSING, Structurer, unstructure
 
 TEACHER_FILE = "teacher.safetensors"
 FORMAT = "dlmkit-teacher/1"
 
 
-def save_teacher(teacher: Teacher, path: Path, extra: Mapping[str, str] | None = None) -> None:
-    """Write ``teacher`` with the metadata needed to rebuild it without a recipe."""
+def save_teacher(
+    teacher: Teacher, path: Path, extra: Mapping[str, str] | None = None, dtype: torch.dtype | None = None
+) -> None:
+    """Write ``teacher`` with the metadata needed to rebuild it without a recipe.
+
+    ``dtype`` stores the weights in a smaller type (fp16 halves a shipped checkpoint); loading
+    casts them back to the model's float32.
+    """
     from dlmkit import __version__
     from dlmkit.plugins import get_plugins
 
@@ -32,7 +42,11 @@ def save_teacher(teacher: Teacher, path: Path, extra: Mapping[str, str] | None =
         "plugins": json.dumps(plugins),
         **(extra or {}),
     }
-    save_module(teacher, path, meta)  # type: ignore[arg-type]
+    module = as_module(teacher)
+    if dtype is not None:
+        module = copy.deepcopy(module).to(dtype)
+        meta["stored_dtype"] = str(dtype).removeprefix("torch.")
+    save_module(module, path, meta)
 
 
 def build_teacher(component: str, config: Mapping[str, Any], vocab_size: int, seq_len: int, where: str) -> Teacher:

@@ -142,8 +142,10 @@ def _check_denoise_once(teacher: Teacher, x_t: Tensor, t: Tensor) -> None:
     if tuple(x0.shape) != tuple(out.shape) or not _close(x0, out, rtol=1e-5, atol=1e-6):
         _fail("denoise_with_features must return the same x0 prediction as denoise (in eval mode)")
     if hidden.dim() != 3 or tuple(hidden.shape[:2]) != (batch, length) or hidden.shape[2] < 1:
-        _fail(f"denoise_with_features must return hidden states [B, L, H] = [{batch}, {length}, H], got "
-              f"{tuple(hidden.shape)}")
+        _fail(
+            f"denoise_with_features must return hidden states [B, L, H] = [{batch}, {length}, H], got "
+            f"{tuple(hidden.shape)}"
+        )
     if not bool(torch.isfinite(hidden).all()):
         _fail(f"denoise_with_features returned non-finite hidden states at timesteps {t.tolist()}")
     for i in range(batch):
@@ -163,8 +165,10 @@ def check_denoise(teacher: Teacher, seq_len: int, profile: settings | None = Non
         extremes = torch.tensor([0, T - 1], device=device)
         _check_denoise_once(teacher, _noisy_input(teacher, 2, seq_len, 0, 1.0), extremes)
 
-        @given(st.integers(1, 3).flatmap(lambda b: st.tuples(timesteps(T, b), st.integers(0, 2**31 - 1))),
-               st.sampled_from([0.1, 1.0, 5.0]))
+        @given(
+            st.integers(1, 3).flatmap(lambda b: st.tuples(timesteps(T, b), st.integers(0, 2**31 - 1))),
+            st.sampled_from([0.1, 1.0, 5.0]),
+        )
         def drawn(draw: tuple[Tensor, int], scale: float) -> None:
             t, seed = draw
             _check_denoise_once(teacher, _noisy_input(teacher, len(t), seq_len, seed, scale), t.to(device))
@@ -191,8 +195,10 @@ def _check_embeddings_once(teacher: Teacher, ids: Tensor) -> None:
         _fail("embed(ids) must equal embedding_weight[ids] (samplers and rounding use the table directly)")
     logits = teacher.logits(emb)
     if tuple(logits.shape) != (batch, length, teacher.vocab_size):
-        _fail(f"logits returned shape {tuple(logits.shape)}; expected [B, L, vocab_size] = "
-              f"[{batch}, {length}, {teacher.vocab_size}]")
+        _fail(
+            f"logits returned shape {tuple(logits.shape)}; expected [B, L, vocab_size] = "
+            f"[{batch}, {length}, {teacher.vocab_size}]"
+        )
     if not bool(torch.isfinite(logits).all()):
         _fail("logits returned non-finite values for embedded tokens")
     rounded = teacher.round(emb)

@@ -99,4 +99,7 @@ def build_teacher(params: DiffuSeqParams, vocab_size: int, seq_len: int) -> Diff
         from dlmkit_diffuseq.minilm import init_from_minilm
 
         init_from_minilm(teacher)
+        # The stored config describes the architecture; the weights now carry the initialisation, so a
+        # checkpoint rebuilds without re-reading MiniLM (or needing its package).
+        teacher.config = attrs.evolve(config, init_encoder="none")
     return teacher
