@@ -31,7 +31,14 @@ for command in (
 
 
 def main() -> None:
-    cli(prog_name="dlmkit")
+    from dlmkit.engine.launch import inside_torchrun
+
+    if inside_torchrun():  # let torchrun report this rank's exception
+        from torch.distributed.elastic.multiprocessing.errors import record
+
+        record(cli)(prog_name="dlmkit")
+    else:
+        cli(prog_name="dlmkit")
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import math
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import cast
 
@@ -60,6 +61,39 @@ def _finite(loss: Tensor, params: list[torch.nn.Parameter]) -> bool:
     return all(p.grad is None or bool(torch.isfinite(p.grad).all()) for p in params)
 
 
+class PsiStep(torch.nn.Module):
+    """psi's loss as a module: the unit DistributedDataParallel wraps for psi updates."""
+
+    def __init__(self, psi: Teacher, objective: Objective):
+        super().__init__()
+        self.psi = as_module(psi)
+        self.objective = objective
+
+    def forward(self, ctx: DistillContext) -> tuple[Tensor, dict[str, float]]:
+        out = self.objective.psi_loss(ctx)
+        return out.loss, out.terms
+
+
+class GeneratorStep(torch.nn.Module):
+    """The generator's forward and loss as a module, so DDP syncs the student's gradients.
+
+    Only the student is a sub-module: the teacher and psi are frozen here and stay outside DDP.
+    """
+
+    def __init__(self, student: Teacher, generator: OneStepGenerator, objective: Objective):
+        super().__init__()
+        self.student = as_module(student)
+        self.objective = objective
+        self.generator = generator  # not a Module: the student is registered once, above
+
+    def forward(
+        self, cond: Batch, z: Tensor, make_context: Callable[[Batch, Tensor], DistillContext]
+    ) -> tuple[Tensor, dict[str, float]]:
+        x_gen, _ = self.generator(cond.input_ids, cond.input_mask, z)
+        out = self.objective.generator_loss(make_context(cond, x_gen))
+        return out.loss, out.terms
+
+
 class Distiller:
     """One distillation stage; the objective decides the losses, this class only runs the updates."""
 
@@ -90,7 +124,17 @@ class Distiller:
         self.opt_psi = _optimizer(self.psi_params, stage.optim.psi)
         self.ema = EMA(as_module(self.student), stage.ema_decay) if stage.ema_decay > 0 else None
         self.generator = OneStepGenerator(self.student, ctx.schedule, ctx.injector, stage.t_init)
-        self.rng = torch.Generator().manual_seed(stage_seed(ctx.recipe.header.seed, stage.name))
+        seed = stage_seed(ctx.recipe.header.seed, stage.name)
+        world = ctx.runtime.world
+        self.world = world
+        self.lo, self.hi = world.shard(stage.batch_size, f'[[stage]] "{stage.name}" batch_size')
+        self.rng = torch.Generator().manual_seed(seed)  # shared by all ranks: data and generator noise
+        # the objective's own draws (timesteps, noise) differ per rank; one process uses a single stream
+        self.objective_rng = (
+            self.rng if not world.distributed else torch.Generator().manual_seed(seed + 7919 * world.rank)
+        )
+        self.psi_step = world.wrap(PsiStep(self.psi, self.objective), self.device)
+        self.generator_step = world.wrap(GeneratorStep(self.student, self.generator, self.objective), self.device)
         self.train = ctx.dataset.split("train")
         self.out_dir = ctx.stage_dir(stage.name)
         self.ckpt_dir = self.out_dir / "ckpt"
@@ -104,26 +148,17 @@ class Distiller:
 
     # -- data -------------------------------------------------------------------------------
     def pick(self) -> Batch:
-        index = torch.randint(0, len(self.train), (self.stage.batch_size,), generator=self.rng)
+        """This rank's slice of a global batch drawn with replacement from the training pairs."""
+        index = torch.randint(0, len(self.train), (self.stage.batch_size,), generator=self.rng)[self.lo : self.hi]
         return Batch(self.train.input_ids[index], self.train.input_mask[index]).to(self.device)
-
-    def noise(self, like: Tensor) -> Tensor:
-        return torch.randn(like.shape, generator=self.rng).to(device=like.device, dtype=like.dtype)
 
     def sample_t(self, batch: int) -> Tensor:
         return self.ctx.schedule.sample_timesteps(
-            batch, self.stage.t_min, self.stage.t_max, generator=self.rng, device=self.device
+            batch, self.stage.t_min, self.stage.t_max, generator=self.objective_rng, device=self.device
         )
 
-    def context(self, detach: bool) -> DistillContext:
-        cond = self.pick()
+    def context(self, cond: Batch, x_gen: Tensor) -> DistillContext:
         real = self.pick() if self.objective.uses_real_data else cond
-        z = torch.randn((*cond.input_ids.shape, self.teacher.embed_dim), generator=self.rng).to(self.device)
-        if detach:
-            with torch.no_grad():
-                x_gen, _ = self.generator(cond.input_ids, cond.input_mask, z)
-        else:
-            x_gen, _ = self.generator(cond.input_ids, cond.input_mask, z)
         with torch.no_grad():
             x_real = self.teacher.embed(real.input_ids)
         return DistillContext(
@@ -132,12 +167,19 @@ class Distiller:
             schedule=self.ctx.schedule,
             injector=self.ctx.injector,
             mask=cond.input_mask,
-            x_gen=x_gen.detach() if detach else x_gen,
+            x_gen=x_gen,
             x_real=x_real,
             real_mask=real.input_mask,
             sample_t=self.sample_t,
-            generator=self.rng,
+            generator=self.objective_rng,
         )
+
+    def draw(self) -> tuple[Batch, Tensor]:
+        """Conditions and generator noise: a global draw, sliced for this rank."""
+        cond = self.pick()
+        shape = (self.stage.batch_size, *cond.input_ids.shape[1:], self.teacher.embed_dim)
+        z = torch.randn(shape, generator=self.rng)[self.lo : self.hi].to(self.device)
+        return cond, z
 
     # -- updates ----------------------------------------------------------------------------
     def update(self, which: str) -> dict[str, float] | None:
@@ -148,12 +190,17 @@ class Distiller:
         self.student.train(not is_psi)
         _set_requires_grad(self.psi_params, is_psi)
         opt.zero_grad(set_to_none=True)
+        cond, z = self.draw()
         with self.ctx.runtime.autocast():
-            ctx = self.context(detach=is_psi)
-            out = self.objective.psi_loss(ctx) if is_psi else self.objective.generator_loss(ctx)
-        loss = out.loss.float()
+            if is_psi:
+                with torch.no_grad():
+                    x_gen, _ = self.generator(cond.input_ids, cond.input_mask, z)
+                loss, terms = self.psi_step(self.context(cond, x_gen.detach()))
+            else:
+                loss, terms = self.generator_step(cond, z, self.context)
+        loss = loss.float()
         value = float(loss.detach())
-        if bool(torch.isfinite(loss)):
+        if self.world.all_true(bool(torch.isfinite(loss))):  # every rank backpropagates, or none does
             loss.backward()
         if not _finite(loss, params):
             opt.zero_grad(set_to_none=True)
@@ -172,7 +219,7 @@ class Distiller:
         opt.step()
         self.bad_in_row[which] = 0
         prefix = "psi" if is_psi else "g"
-        return {f"{prefix}_loss": value, **{f"{prefix}_{k}": float(v) for k, v in out.terms.items()}}
+        return {f"{prefix}_loss": value, **{f"{prefix}_{k}": float(v) for k, v in terms.items()}}
 
     # -- validation, checkpoints ------------------------------------------------------------
     def eval_model(self) -> Teacher:
@@ -207,6 +254,8 @@ class Distiller:
         return modules
 
     def save(self) -> None:
+        if not self.world.is_main:
+            return
         state = {
             "step": self.step,
             "opt_g": self.opt_g.state_dict(),
@@ -242,14 +291,15 @@ class Distiller:
         sums: dict[str, float] = {}
         counts: dict[str, int] = {}
         t_last, step_last = time.perf_counter(), self.step
+        main = self.world.is_main
         with StageProgress(
-            stage.name, stage.steps, self.ctx.metrics_log, self.ctx.progress_mode, self.step
+            stage.name, stage.steps, self.ctx.metrics_log, self.ctx.progress_mode, self.step, main
         ) as progress:
             progress.note(
                 f"distilling with '{stage.objective.name}' for {stage.steps} steps, batch {stage.batch_size}, "
                 f"t in [{stage.t_min}, {stage.t_max}], t_init {stage.t_init}"
             )
-            if self.step == 0 and stage.eval_every:
+            if self.step == 0 and stage.eval_every and main:
                 progress.log(0, self.validate())
             while self.step < stage.steps:
                 results = [self.update("psi") for _ in range(self.objective.generator_every)]
@@ -264,24 +314,25 @@ class Distiller:
                         counts[key] = counts.get(key, 0) + 1
                 if self.step % stage.log_every == 0 or self.step == stage.steps:
                     now = time.perf_counter()
-                    metrics = {k: sums[k] / counts[k] for k in sums}
+                    metrics = self.world.mean({k: sums[k] / counts[k] for k in sums})
                     metrics["steps_per_s"] = (self.step - step_last) / max(1e-9, now - t_last)
                     metrics["skipped_steps"] = float(self.skipped)
                     progress.log(self.step, metrics)
                     sums, counts, t_last, step_last = {}, {}, now, self.step
-                if stage.eval_every and self.step % stage.eval_every == 0:
+                if stage.eval_every and self.step % stage.eval_every == 0 and main:
                     progress.log(self.step, self.validate())
                 if stage.ckpt_every and self.step % stage.ckpt_every == 0:
                     self.save()
-                if time.monotonic() > deadline and self.step < stage.steps:
+                if self.world.broadcast_object(time.monotonic() > deadline and self.step < stage.steps):
                     self.save()
                     progress.note(
                         f"stopped after {stage.max_minutes} minutes at step {self.step}; continue with --resume"
                     )
                     return StageResult(summary={"steps": self.step, "complete": False})
-            if not stage.eval_every or self.step % stage.eval_every != 0:
+            if main and (not stage.eval_every or self.step % stage.eval_every != 0):
                 progress.log(self.step, self.validate())
             self.save()
+            self.world.barrier()
         return StageResult(
             student=self.best_dir / "student.safetensors",
             psi=self.best_dir / "psi.safetensors",

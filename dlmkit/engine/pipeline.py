@@ -7,6 +7,7 @@ The run folder holds ``resolved.toml`` (the recipe as it ran), ``run_state.json`
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -64,9 +65,14 @@ def _read_state(run_dir: Path) -> dict[str, Any]:
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {"stages": {}}
 
 
-def _result_from(data: dict[str, Any]) -> StageResult:
-    paths = {k: Path(data[k]) if data.get(k) else None for k in ("teacher", "student", "psi")}
+def _result_from(data: dict[str, Any], run_dir: Path) -> StageResult:
+    paths = {k: run_dir / data[k] if data.get(k) else None for k in ("teacher", "student", "psi")}
     return StageResult(**paths, summary=data.get("summary", {}))
+
+
+def _relative(path: Path | None, run_dir: Path) -> str | None:
+    """Stage outputs are recorded relative to the run folder, so a moved run still resolves."""
+    return os.path.relpath(path, run_dir) if path is not None else None
 
 
 def run_recipe(
@@ -87,13 +93,14 @@ def run_recipe(
         console.print(
             f"note: the recipe changed since this run started ({run_dir / 'resolved.toml'} holds the old one)"
         )
-    write_text_atomic(run_dir / "resolved.toml", render(recipe))
-    state["recipe_hash"] = digest
-
     runtime = Runtime.from_spec(recipe.runtime, device)
+    main = runtime.world.is_main
+    if main:
+        write_text_atomic(run_dir / "resolved.toml", render(recipe))
+    state["recipe_hash"] = digest
     seed_everything(recipe.header.seed)
     dataset = build(recipe.data)
-    if hasattr(dataset, "save_vocab"):
+    if hasattr(dataset, "save_vocab") and main:
         dataset.save_vocab(run_dir / "vocab.txt")
     teacher = _teacher(recipe, dataset.tokenizer.vocab_size, dataset.seq_len)
     mode = recipe.runtime.progress if progress is None else ("on" if progress else "off")
@@ -113,33 +120,36 @@ def run_recipe(
     for stage in recipe.stages:
         done = state["stages"].get(stage.name)
         if done and done.get("summary", {}).get("complete"):
-            result = _result_from(done)
+            result = _result_from(done, run_dir)
             if result.teacher is not None:
                 ctx.teacher = load_teacher(result.teacher)
             ctx.results[stage.name] = result
-            console.print(f"[{stage.name}] already finished; skipping")
+            if main:
+                console.print(f"[{stage.name}] already finished; skipping")
             continue
-        stage_dir = ctx.stage_dir(stage.name)
-        stage_dir.mkdir(parents=True, exist_ok=True)
-        hook.on_stage_start(stage=stage.name, kind=stage.kind, run_dir=run_dir, config=resolved_dict(recipe))
+        ctx.stage_dir(stage.name).mkdir(parents=True, exist_ok=True)
+        if main:
+            hook.on_stage_start(stage=stage.name, kind=stage.kind, run_dir=run_dir, config=resolved_dict(recipe))
         result = RUNNERS[stage.kind](ctx, stage)
         ctx.results[stage.name] = result
         state["stages"][stage.name] = {
             "kind": stage.kind,
-            "teacher": str(result.teacher) if result.teacher else None,
-            "student": str(result.student) if result.student else None,
-            "psi": str(result.psi) if result.psi else None,
+            **{k: _relative(getattr(result, k), run_dir) for k in ("teacher", "student", "psi")},
             "summary": result.summary,
         }
-        write_text_atomic(run_dir / STATE_FILE, json.dumps(state, indent=2, default=str))
-        hook.on_stage_end(stage=stage.name, kind=stage.kind, run_dir=run_dir, summary=result.summary)
+        if main:
+            write_text_atomic(run_dir / STATE_FILE, json.dumps(state, indent=2, default=str))
+            hook.on_stage_end(stage=stage.name, kind=stage.kind, run_dir=run_dir, summary=result.summary)
         if not result.summary.get("complete", True):
-            console.print(f"stage '{stage.name}' is not finished; run again with --resume to continue")
+            if main:
+                console.print(f"stage '{stage.name}' is not finished; run again with --resume to continue")
             return state
-    if recipe.eval is not None:
+    if recipe.eval is not None and main:
         from dlmkit.engine.final_eval import evaluate_run
 
         state["results"] = evaluate_run(ctx)
         write_text_atomic(run_dir / STATE_FILE, json.dumps(state, indent=2, default=str))
-    console.print(f"run finished: {run_dir}")
+    runtime.world.barrier()
+    if main:
+        console.print(f"run finished: {run_dir}")
     return state

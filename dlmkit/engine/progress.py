@@ -22,13 +22,17 @@ def _fmt(metrics: dict[str, float]) -> str:
 
 
 class StageProgress:
-    """Reports one stage's steps; logs go to ``metrics.jsonl`` in the run folder and to ``on_log`` hooks."""
+    """Reports one stage's steps; logs go to ``metrics.jsonl`` in the run folder and to ``on_log`` hooks.
 
-    def __init__(self, stage: str, total: int, log_path: Path, mode: str = "auto", start: int = 0):
+    Only the main process reports (``active``); other ranks keep quiet.
+    """
+
+    def __init__(self, stage: str, total: int, log_path: Path, mode: str = "auto", start: int = 0, active: bool = True):
+        self.active = active
         self.stage = stage
         self.total = total
         self.log_path = log_path
-        self.use_bar = mode == "on" or (mode == "auto" and console.is_terminal)
+        self.use_bar = active and (mode == "on" or (mode == "auto" and console.is_terminal))
         self.start = start
         self._progress: Progress | None = None
         self._task: Any = None
@@ -61,6 +65,8 @@ class StageProgress:
 
     def log(self, step: int, metrics: dict[str, float]) -> None:
         """Record scalars: JSONL line, observers, and the bar's caption or a plain line."""
+        if not self.active:
+            return
         record = {"stage": self.stage, "step": step, "time": round(time.perf_counter() - self._t0, 3), **metrics}
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("a", encoding="utf-8") as handle:
@@ -75,4 +81,6 @@ class StageProgress:
             print(f"[{self.stage}] step {step}/{self.total} {_fmt(metrics)}", file=sys.stderr, flush=True)
 
     def note(self, text: str) -> None:
+        if not self.active:
+            return
         console.print(f"[{self.stage}] {text}", markup=False, highlight=False, soft_wrap=True)

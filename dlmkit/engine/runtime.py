@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import attrs
 import torch
 
+from dlmkit.engine.distributed import World
 from dlmkit.errors import UserError
 from dlmkit.recipe.schema import RuntimeSpec
 
@@ -29,10 +30,11 @@ def seed_everything(seed: int) -> None:
 
 @attrs.define
 class Runtime:
-    """What every stage needs to know about where it runs."""
+    """What every stage needs to know about where it runs, including its rank among processes."""
 
     device: torch.device
     precision: str = "fp32"
+    world: World = attrs.field(factory=World)
 
     @classmethod
     def from_spec(cls, spec: RuntimeSpec, device_override: str | None = None) -> Runtime:
@@ -44,12 +46,17 @@ class Runtime:
         if spec.threads is not None:
             torch.set_num_threads(spec.threads)
         device = pick_device(device_override or spec.device)
+        world = World.from_env()
+        if device.type == "cuda" and world.distributed:
+            device = torch.device("cuda", world.local_rank)
+            torch.cuda.set_device(device)
+        world.init(device)
         if device.type == "cuda":
             torch.backends.cuda.matmul.allow_tf32 = spec.tf32
             torch.backends.cudnn.allow_tf32 = spec.tf32
         if spec.deterministic:
             torch.use_deterministic_algorithms(True, warn_only=True)
-        return cls(device, spec.precision)
+        return cls(device, spec.precision, world)
 
     @contextlib.contextmanager
     def autocast(self) -> Iterator[None]:

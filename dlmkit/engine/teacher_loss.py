@@ -14,15 +14,27 @@ def mean_flat(x: Tensor) -> Tensor:
 
 
 def diffuseq_loss(
-    teacher: Teacher, schedule: NoiseSchedule, batch: Batch, t: Tensor, generator: torch.Generator | None = None
+    teacher: Teacher,
+    schedule: NoiseSchedule,
+    batch: Batch,
+    t: Tensor,
+    generator: torch.Generator | None = None,
+    noises: tuple[Tensor, Tensor] | None = None,
 ) -> dict[str, Tensor]:
     """Per-example loss terms: ``mse`` (all positions, against the slightly noised start; the clean
-    embedding at t = 0), ``decoder_nll`` (unmasked CE of the start), ``tT`` and their sum ``loss``."""
+    embedding at t = 0), ``decoder_nll`` (unmasked CE of the start), ``tT`` and their sum ``loss``.
+
+    ``noises`` (the start noise and the forward noise) may be given, so that data-parallel ranks can
+    use their slices of one global draw and match a single process exactly.
+    """
     ids, mask = batch.input_ids, batch.input_mask
     x_start_mean = teacher.embed(ids)
     std0 = schedule.extract(schedule.sqrt_one_minus_alphas_cumprod, torch.zeros_like(t), x_start_mean)  # type: ignore[attr-defined]
-    x_start = x_start_mean + std0 * _randn(x_start_mean, generator)
-    noise = _randn(x_start, generator)
+    start_noise, noise = (
+        noises if noises is not None else (_randn(x_start_mean, generator), _randn(x_start_mean, generator))
+    )
+    x_start = x_start_mean + std0 * start_noise.to(x_start_mean.dtype)
+    noise = noise.to(x_start.dtype)
     x_t = schedule.q_sample(x_start, t, noise, mask)
     out = teacher.denoise(x_t, t)
     mse = mean_flat((x_start - out) ** 2)
@@ -39,3 +51,15 @@ def _randn(like: Tensor, generator: torch.Generator | None) -> Tensor:
     if generator is None:
         return torch.randn_like(like)
     return torch.randn(like.shape, generator=generator, dtype=like.dtype).to(like.device)
+
+
+class DiffuSeqLoss(torch.nn.Module):
+    """The loss as a module, so DistributedDataParallel sees every use of the teacher's parameters."""
+
+    def __init__(self, teacher: Teacher, schedule: NoiseSchedule):
+        super().__init__()
+        self.teacher = teacher
+        self.schedule = schedule
+
+    def forward(self, batch: Batch, t: Tensor, start_noise: Tensor, noise: Tensor) -> dict[str, Tensor]:
+        return diffuseq_loss(self.teacher, self.schedule, batch, t, noises=(start_noise, noise))

@@ -16,7 +16,7 @@ from dlmkit.engine.ema import EMA
 from dlmkit.engine.lr_schedules import lr_factor
 from dlmkit.engine.progress import StageProgress
 from dlmkit.engine.teacher_files import TEACHER_FILE, save_teacher
-from dlmkit.engine.teacher_loss import diffuseq_loss
+from dlmkit.engine.teacher_loss import DiffuSeqLoss, diffuseq_loss
 from dlmkit.engine.timestep_samplers import make_timestep_sampler
 from dlmkit.errors import UserError
 from dlmkit.interfaces import Batch, Teacher
@@ -53,13 +53,23 @@ def validation_loss(ctx: RunContext, model: Any, batches: int, batch_size: int) 
 
 
 def run_teacher_training(ctx: RunContext, stage: TrainTeacherStage) -> StageResult:
-    """Train ``ctx.teacher`` in place; the EMA weights become the stage's teacher file."""
+    """Train ``ctx.teacher`` in place; the EMA weights become the stage's teacher file.
+
+    Every rank draws the same global batch, timesteps and noise and trains on its contiguous slice,
+    so N processes take the same steps as one process with the same global batch.
+    """
     if ctx.teacher is None:
         raise UserError(f'[[stage]] "{stage.name}": no teacher to train; set [teacher] name and sizes')
     device = ctx.runtime.device
+    world = ctx.runtime.world
     teacher = ctx.teacher
     teacher.to(device)
     teacher.train()
+    lo, hi = world.shard(stage.batch_size, f'[[stage]] "{stage.name}" batch_size')
+    micro_global = min(stage.microbatch or stage.batch_size, stage.batch_size)
+    micro = min(micro_global, hi - lo)
+    # DDP averages over ranks; DiffuSeq sums microbatch means.  This factor makes both agree.
+    loss_scale = world.size * micro / micro_global
     out_dir = ctx.stage_dir(stage.name)
     ckpt_dir = out_dir / "ckpt"
     seed = stage_seed(ctx.recipe.header.seed, stage.name)
@@ -69,6 +79,7 @@ def run_teacher_training(ctx: RunContext, stage: TrainTeacherStage) -> StageResu
     params = [p for p in teacher.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=stage.lr, weight_decay=stage.weight_decay)
     ema = EMA(as_module(teacher), stage.ema_decay)
+    loss_module = world.wrap(DiffuSeqLoss(teacher, ctx.schedule), device)
     start = 0
     if ctx.resume and (latest := latest_checkpoint(ckpt_dir)) is not None:
         state = read_checkpoint(latest, {"model": as_module(teacher), "ema": ema.shadow})
@@ -78,9 +89,10 @@ def run_teacher_training(ctx: RunContext, stage: TrainTeacherStage) -> StageResu
         generator.set_state(state["generator"])
         set_rng_state(state["rng"])
         start = int(state["step"])
-    micro = stage.microbatch or stage.batch_size
 
     def save(step: int) -> None:
+        if not world.is_main:
+            return
         state = {
             "step": step,
             "optimizer": optimizer.state_dict(),
@@ -89,37 +101,40 @@ def run_teacher_training(ctx: RunContext, stage: TrainTeacherStage) -> StageResu
             "generator": generator.get_state(),
             "rng": rng_state(),
         }
-        write_checkpoint(
-            ckpt_dir,
-            step,
-            {"model": as_module(teacher), "ema": ema.shadow},
-            state,
-            {"stage": stage.name, "kind": stage.kind},
-        )
+        modules = {"model": as_module(teacher), "ema": ema.shadow}
+        write_checkpoint(ckpt_dir, step, modules, state, {"stage": stage.name, "kind": stage.kind})
 
     deadline = time.monotonic() + stage.max_minutes * 60 if stage.max_minutes else math.inf
     step = start
     sums: dict[str, float] = {}
     t_last, step_last = time.perf_counter(), start
-    with StageProgress(stage.name, stage.steps, ctx.metrics_log, ctx.progress_mode, start) as progress:
+    shape = (stage.batch_size, ctx.dataset.seq_len, teacher.embed_dim)
+    with StageProgress(stage.name, stage.steps, ctx.metrics_log, ctx.progress_mode, start, world.is_main) as progress:
         progress.note(
-            f"training teacher for {stage.steps} steps, batch {stage.batch_size} (microbatch {micro}), lr {stage.lr}"
+            f"training teacher for {stage.steps} steps, batch {stage.batch_size} ({world.size} process"
+            f"{'es' if world.size > 1 else ''} x {hi - lo}, microbatch {micro}), lr {stage.lr}"
         )
         while step < stage.steps:
             for group in optimizer.param_groups:
                 group["lr"] = stage.lr * lr_factor(stage.lr_schedule, step, stage.steps, stage.warmup_steps)
             optimizer.zero_grad(set_to_none=True)
-            batch = batches.next().to(device)
-            for lo in range(0, len(batch), micro):
-                part = Batch(batch.input_ids[lo : lo + micro], batch.input_mask[lo : lo + micro])
-                t, weights = sampler.sample(len(part), generator, device)
+            batch = batches.next()
+            t_all, weights_all = sampler.sample(stage.batch_size, generator, torch.device("cpu"))
+            start_noise = torch.randn(shape, generator=generator)
+            noise = torch.randn(shape, generator=generator)
+            local_losses = []
+            for a in range(lo, hi, micro):
+                b = min(a + micro, hi)
+                part = Batch(batch.input_ids[a:b], batch.input_mask[a:b]).to(device)
+                t = t_all[a:b].to(device)
                 with ctx.runtime.autocast():
-                    terms = diffuseq_loss(teacher, ctx.schedule, part, t, generator)
-                sampler.update(t, terms["loss"].detach().float())
-                loss = (terms["loss"].float() * weights).mean()
+                    terms = loss_module(part, t, start_noise[a:b].to(device), noise[a:b].to(device))
+                local_losses.append(terms["loss"].detach().float())
+                loss = (terms["loss"].float() * weights_all[a:b].to(device)).mean() * loss_scale
                 loss.backward()  # microbatch gradients are summed, as DiffuSeq does
                 for key, value in terms.items():
-                    sums[key] = sums.get(key, 0.0) + float(value.detach().float().mean()) * len(part) / len(batch)
+                    sums[key] = sums.get(key, 0.0) + float(value.detach().float().sum()) / (hi - lo)
+            sampler.update(t_all, world.gather(torch.cat(local_losses)).cpu())
             if stage.max_grad_norm is not None:
                 torch.nn.utils.clip_grad_norm_(params, stage.max_grad_norm)
             optimizer.step()
@@ -129,24 +144,29 @@ def run_teacher_training(ctx: RunContext, stage: TrainTeacherStage) -> StageResu
             if step % stage.log_every == 0 or step == stage.steps:
                 n = step - step_last
                 now = time.perf_counter()
-                metrics = {k: v / max(1, n) for k, v in sums.items()}
+                metrics = world.mean({k: v / max(1, n) for k, v in sums.items()})
                 metrics["lr"] = optimizer.param_groups[0]["lr"]
                 metrics["steps_per_s"] = n / max(1e-9, now - t_last)
                 progress.log(step, metrics)
                 sums, t_last, step_last = {}, now, step
-            if stage.eval_every and step % stage.eval_every == 0:
+            if stage.eval_every and step % stage.eval_every == 0 and world.is_main:
                 progress.log(step, {"val_loss": validation_loss(ctx, ema.shadow, stage.eval_batches, stage.batch_size)})
             if stage.ckpt_every and step % stage.ckpt_every == 0:
                 save(step)
-            if time.monotonic() > deadline and step < stage.steps:
+            stop = world.broadcast_object(time.monotonic() > deadline and step < stage.steps)
+            if stop:
                 save(step)
                 progress.note(f"stopped after {stage.max_minutes} minutes at step {step}; continue with --resume")
                 return StageResult(summary={"steps": step, "complete": False})
     save(step)
-    val = validation_loss(ctx, ema.shadow, stage.eval_batches, stage.batch_size)
     teacher_path = out_dir / TEACHER_FILE
-    meta = {"stage": stage.name, "step": str(step), "val_loss": f"{val:.6f}"}
-    save_teacher(cast(Teacher, ema.shadow), teacher_path, meta)
-    teacher.load_state_dict(ema.shadow.state_dict())
+    summary: dict[str, Any] = {"steps": step, "complete": True}
+    if world.is_main:
+        val = validation_loss(ctx, ema.shadow, stage.eval_batches, stage.batch_size)
+        meta = {"stage": stage.name, "step": str(step), "val_loss": f"{val:.6f}"}
+        save_teacher(cast(Teacher, ema.shadow), teacher_path, meta)
+        summary["val_loss"] = val
+    world.barrier()
+    as_module(teacher).load_state_dict(ema.shadow.state_dict())
     teacher.eval()
-    return StageResult(teacher=teacher_path, summary={"steps": step, "val_loss": val, "complete": True})
+    return StageResult(teacher=teacher_path, summary=summary)

@@ -18,7 +18,7 @@ from typing import Any
 
 import attrs
 import torch
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from torch import Tensor
 
@@ -51,7 +51,8 @@ def check_teacher(
     """Run every teacher check for data with ``vocab_size`` tokens packed to ``seq_len``.
 
     ``schedule`` is used for the training-loss check (default: ``sqrt`` over the teacher's
-    ``num_timesteps``); ``profile`` overrides the loaded hypothesis settings; parameters named
+    ``num_timesteps``); ``profile`` replaces the hypothesis settings (default: the loaded profile
+    without a deadline); parameters named
     in ``allow_zero_grad`` may receive an exactly zero (but present) gradient, for designs that
     zero-initialise a layer on purpose.
     """
@@ -60,6 +61,13 @@ def check_teacher(
     check_embeddings(teacher, vocab_size, seq_len, profile)
     check_round_trip(teacher, seq_len)
     check_gradients(teacher, vocab_size, seq_len, schedule, allow_zero_grad)
+
+
+def _settings(profile: settings | None) -> settings:
+    """The caller's profile, or the loaded one without a deadline: a network's first calls are slow."""
+    if profile is not None:
+        return profile
+    return settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def _fail(message: str) -> None:
@@ -173,7 +181,7 @@ def check_denoise(teacher: Teacher, seq_len: int, profile: settings | None = Non
             t, seed = draw
             _check_denoise_once(teacher, _noisy_input(teacher, len(t), seq_len, seed, scale), t.to(device))
 
-        (profile(drawn) if profile is not None else drawn)()
+        _settings(profile)(drawn)()
 
 
 def _distinct_rows(table: Tensor, ids: Tensor) -> Tensor:
@@ -223,7 +231,7 @@ def check_embeddings(teacher: Teacher, vocab_size: int, seq_len: int, profile: s
             ids = torch.randint(0, vocab_size, (batch, seq_len), generator=generator)
             _check_embeddings_once(teacher, ids.to(device))
 
-        (profile(drawn) if profile is not None else drawn)()
+        _settings(profile)(drawn)()
 
 
 def check_round_trip(teacher: Teacher, seq_len: int) -> None:
