@@ -10,6 +10,7 @@ nowhere else.  ``pip`` and ``dlmkit`` are small wrappers: ``pip install`` gets `
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -55,7 +56,7 @@ def test_every_code_block_is_marked_and_there_are_no_indented_ones() -> None:
     outside = FENCE.split(text)[::2]
     for part in outside:
         lines = part.splitlines()
-        for before, line in zip(lines, lines[1:], strict=False):
+        for before, line in itertools.pairwise(lines):
             assert not (before.strip() == "" and line.startswith("    ")), f"indented code block: {line!r}"
 
 
@@ -117,7 +118,8 @@ def test_the_tutorial_works_as_written(tmp_path: Path) -> None:
         "OMP_NUM_THREADS": "1",
         "COLUMNS": "200",
     }
-    env.pop("PYTHONPATH", None)
+    for name in ("PYTHONPATH", "DLMKIT_PLUGINS", "DLMKIT_DISABLE_PLUGIN_AUTOLOAD", "DLMKIT_CSV_LOG"):
+        env.pop(name, None)
     outputs = []
     for block in blocks(DOC.read_text(encoding="utf-8")):
         target = work / block.target

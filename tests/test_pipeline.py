@@ -125,3 +125,11 @@ def test_missing_teacher_checkpoint_says_how_to_get_one(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "[teacher] checkpoint" in result.output and "dlmkit teacher import" in result.output
     assert "Traceback" not in result.output
+
+
+def test_fp16_is_refused_with_the_reason(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        cli, ["run", str(TINY), "--output-dir", str(tmp_path / "r"), "--set", 'runtime.precision="fp16"']
+    )
+    assert result.exit_code == 2
+    assert "fp16" in result.output and "diverge" in result.output and "bf16" in result.output

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from dlmkit.cli.main import cli
 from dlmkit.errors import PluginConflict, PluginContractError, PluginLoadError
 from dlmkit.hook_errors import hook_signatures
 from dlmkit.plugins import create_plugins, reset_plugins
@@ -41,6 +44,10 @@ def test_a_misspelt_hook_names_the_closest_hook_and_lists_them_all(site: Path) -
     assert "did you mean 'register_teachers'?" in error
     assert all(name in error for name in hook_signatures())
     assert "dlmkit/hookspecs.py" in error
+    listed = CliRunner().invoke(cli, ["plugins", "--json"])
+    assert listed.exit_code == 0, listed.output
+    (shown,) = [f for f in json.loads(listed.output)["failed"] if f["name"] == "dlmkit_author"]
+    assert shown["error"] == error and shown["distribution"] == "dlmkit-author"
 
 
 def test_wrong_arguments_say_which_arguments_the_hook_passes(site: Path) -> None:

@@ -167,7 +167,7 @@ def test_a_plain_object_is_not_a_teacher() -> None:
     class Stub:
         num_timesteps = seq_len = embed_dim = vocab_size = 4
 
-    with pytest.raises(ContractViolation, match="must be a torch.nn.Module"):
+    with pytest.raises(ContractViolation, match=r"must be a torch\.nn\.Module"):
         check_interface(Stub(), 4, 4)  # type: ignore[arg-type]
 
     class Module(nn.Module):

@@ -284,6 +284,10 @@ class Distiller:
 
     # -- the loop ---------------------------------------------------------------------------
     def run(self) -> StageResult:
+        with self.ctx.runtime.compiled(self.teacher, self.student, self.psi):
+            return self._run()
+
+    def _run(self) -> StageResult:
         stage = self.stage
         if self.ctx.resume:
             self.restore()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import random
 from collections.abc import Iterator
+from typing import Any
 
 import attrs
 import torch
@@ -35,6 +36,7 @@ class Runtime:
     device: torch.device
     precision: str = "fp32"
     world: World = attrs.field(factory=World)
+    compile_networks: bool = False
 
     @classmethod
     def from_spec(cls, spec: RuntimeSpec, device_override: str | None = None) -> Runtime:
@@ -56,7 +58,28 @@ class Runtime:
             torch.backends.cudnn.allow_tf32 = spec.tf32
         if spec.deterministic:
             torch.use_deterministic_algorithms(True, warn_only=True)
-        return cls(device, spec.precision, world)
+        return cls(device, spec.precision, world, spec.compile)
+
+    @contextlib.contextmanager
+    def compiled(self, *networks: Any) -> Iterator[None]:
+        """Within the block, the denoising paths of ``networks`` are compiled (``[runtime] compile = true``).
+
+        The compiled methods are instance attributes bound to each network; they are removed on exit
+        so that copies made later (stage 2 re-initialising psi) never call into another network.
+        """
+        if not self.compile_networks:
+            yield
+            return
+        names = ("denoise", "denoise_with_features")
+        for net in networks:
+            for name in names:
+                setattr(net, name, torch.compile(getattr(net, name)))
+        try:
+            yield
+        finally:
+            for net in networks:
+                for name in names:
+                    net.__dict__.pop(name, None)
 
     @contextlib.contextmanager
     def autocast(self) -> Iterator[None]:

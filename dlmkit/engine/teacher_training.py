@@ -80,6 +80,8 @@ def run_teacher_training(ctx: RunContext, stage: TrainTeacherStage) -> StageResu
     optimizer = torch.optim.AdamW(params, lr=stage.lr, weight_decay=stage.weight_decay)
     ema = EMA(as_module(teacher), stage.ema_decay)
     loss_module = world.wrap(DiffuSeqLoss(teacher, ctx.schedule), device)
+    if ctx.runtime.compile_networks:
+        loss_module = torch.compile(loss_module)
     start = 0
     if ctx.resume and (latest := latest_checkpoint(ckpt_dir)) is not None:
         state = read_checkpoint(latest, {"model": as_module(teacher), "ema": ema.shadow})

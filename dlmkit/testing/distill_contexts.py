@@ -96,12 +96,12 @@ class TeacherContexts:
         x_gen = self.injector.generated(self.theta * 1.0, x_cond, mask)
         if update == "psi":
             x_gen = x_gen.detach()
-        draws = torch.Generator().manual_seed(self.seed * 7919 + self.calls + 10_000)
+        draws = torch.Generator(device=device).manual_seed(self.seed * 7919 + self.calls + 10_000)
         t_max = self.schedule.num_timesteps - 1 if self.t_max is None else self.t_max
         schedule = self.schedule
 
         def sample_t(batch: int) -> Tensor:
-            return schedule.sample_timesteps(batch, self.t_min, t_max, generator=draws).to(device)
+            return schedule.sample_timesteps(batch, self.t_min, t_max, generator=draws, device=device)
 
         return DistillContext(
             teacher=self.teacher,

@@ -188,7 +188,7 @@ def _distinct_rows(table: Tensor, ids: Tensor) -> Tensor:
     """True where the embedding of ``ids`` differs from every other row of ``table``."""
     rows = table[ids.reshape(-1)].double()
     dist = torch.cdist(rows, table.double())
-    dist[torch.arange(rows.shape[0]), ids.reshape(-1)] = float("inf")
+    dist[torch.arange(rows.shape[0], device=rows.device), ids.reshape(-1)] = float("inf")
     return (dist.min(dim=1).values > 0).reshape(ids.shape)
 
 

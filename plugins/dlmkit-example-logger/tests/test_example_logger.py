@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 import torch
+from dlmkit_example_logger import plugin
+from dlmkit_example_logger.scalars import append_scalars
 
 from dlmkit.engine.pipeline import run_recipe
 from dlmkit.plugins import get_plugins
 from dlmkit.recipe.load import load_recipe
-from dlmkit_example_logger import plugin
-from dlmkit_example_logger.scalars import append_scalars
 
 torch.set_num_threads(1)
 TINY = Path(__file__).resolve().parents[3] / "recipes" / "tiny_cpu.toml"
@@ -73,7 +73,9 @@ def test_each_stage_gets_its_own_csv_matching_the_metrics_log(tmp_path: Path, mo
             for key, value in r.items()
             if key not in ("stage", "step", "time")
         ]
-        logs = [(int(r["step"]), r["metric"], float(r["value"])) for r in rows if not r["metric"].startswith("summary.")]
+        logs = [
+            (int(r["step"]), r["metric"], float(r["value"])) for r in rows if not r["metric"].startswith("summary.")
+        ]
         assert len(logs) == len(expected)
         for (step, key, value), (want_step, want_key, want) in zip(logs, expected, strict=True):
             assert (step, key) == (want_step, want_key)

@@ -10,11 +10,12 @@ from dlmkit_example_objective.params import SidMinSnrParams
 from dlmkit.objectives.sid import Sid, SidParams
 from dlmkit.plugins import get_registry
 from dlmkit.testing import TeacherContexts, ToyTeacherParams, build_toy_teacher, check_objective
+from dlmkit.testing.toy_teacher import ToyTeacher
 
 torch.set_num_threads(1)
 
 
-def toy_teacher() -> torch.nn.Module:
+def toy_teacher() -> ToyTeacher:
     torch.manual_seed(0)
     return build_toy_teacher(ToyTeacherParams(embed_dim=8, hidden_size=16, num_heads=2), vocab_size=30, seq_len=10)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 from dlmkit_example_teacher.build import build_adaln_teacher
-from dlmkit_example_teacher.model import AdaLNTeacher
+from dlmkit_example_teacher.model import AdaLNBlock, AdaLNTeacher
 from dlmkit_example_teacher.params import AdaLNParams
 from hypothesis import settings
 
@@ -47,6 +47,7 @@ def test_the_timestep_conditions_the_prediction_through_adaln() -> None:
     with torch.no_grad():
         early, late = teacher.denoise(x, torch.tensor([0])), teacher.denoise(x, torch.tensor([1999]))
         for block in teacher.blocks:
+            assert isinstance(block, AdaLNBlock)
             block.modulation.weight.zero_()
         teacher.final_modulation.weight.zero_()
         flat_early, flat_late = teacher.denoise(x, torch.tensor([0])), teacher.denoise(x, torch.tensor([1999]))
@@ -74,4 +75,4 @@ def test_sizes_resolve_from_the_data_and_may_exceed_it() -> None:
 )
 def test_params_reject_bad_values(changes: dict[str, int], message: str) -> None:
     with pytest.raises(ValueError, match=message):
-        AdaLNParams(**changes)  # type: ignore[arg-type]
+        AdaLNParams(**changes)
