@@ -14,6 +14,7 @@ from dlmkit.data.decoding import (
 from dlmkit.data.diffuseq_jsonl import DATA_ROOT_ENV, DiffuSeqJsonl, DiffuSeqJsonlParams
 from dlmkit.data.jsonl import read_jsonl_pairs
 from dlmkit.data.packing import condition_length, pack, pack_batch, truncated_lengths
+from dlmkit.data.synthetic import SyntheticPairs, SyntheticPairsParams
 from dlmkit.data.wordpiece import WordPieceTokenizer, clean_up_tokenization, default_vocab_path, write_vocab_file
 from dlmkit.hookspecs import Register, hookimpl
 
@@ -22,6 +23,8 @@ __all__ = [
     "CustomVocabParams",
     "DiffuSeqJsonl",
     "DiffuSeqJsonlParams",
+    "SyntheticPairs",
+    "SyntheticPairsParams",
     "WordPieceTokenizer",
     "build_custom_vocab",
     "clean_up_tokenization",
@@ -51,3 +54,4 @@ def register_datasets(register: Register) -> None:
         params=DiffuSeqJsonlParams,
         summary="DiffuSeq {src, trg} jsonl splits, BERT WordPiece (or custom) vocab, packed as DiffuSeq does",
     )
+    register("synthetic", SyntheticPairs, params=SyntheticPairsParams, summary="Random pairs of given sizes, for benchmarks")
