@@ -90,7 +90,8 @@ def main() -> None:
     sizes = dict(vocab=30522, seq_len=128, hidden=768, layers=12, ffn=3072)
     if args.small:
         sizes = dict(vocab=512, seq_len=32, hidden=48, layers=1, ffn=96)
-        args.steps, args.batch_size, args.sequences = min(args.steps, 4), min(args.batch_size, 8), min(args.sequences, 8)
+        args.steps, args.batch_size = min(args.steps, 4), min(args.batch_size, 8)
+        args.sequences = min(args.sequences, 8)
     out = args.out or Path(tempfile.mkdtemp(prefix="gpu_smoke_"))
     out.mkdir(parents=True, exist_ok=True)
     recipe_path = out / "gpu_smoke.toml"

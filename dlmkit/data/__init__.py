@@ -54,4 +54,6 @@ def register_datasets(register: Register) -> None:
         params=DiffuSeqJsonlParams,
         summary="DiffuSeq {src, trg} jsonl splits, BERT WordPiece (or custom) vocab, packed as DiffuSeq does",
     )
-    register("synthetic", SyntheticPairs, params=SyntheticPairsParams, summary="Random pairs of given sizes, for benchmarks")
+    register(
+        "synthetic", SyntheticPairs, params=SyntheticPairsParams, summary="Random pairs of given sizes, for benchmarks"
+    )

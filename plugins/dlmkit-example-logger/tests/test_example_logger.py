@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 import torch
-from dlmkit_example_logger import plugin
-from dlmkit_example_logger.scalars import append_scalars
 
 from dlmkit.engine.pipeline import run_recipe
 from dlmkit.plugins import get_plugins
 from dlmkit.recipe.load import load_recipe
+from dlmkit_example_logger import plugin
+from dlmkit_example_logger.scalars import append_scalars
 
 torch.set_num_threads(1)
 TINY = Path(__file__).resolve().parents[3] / "recipes" / "tiny_cpu.toml"

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 import torch
-from dlmkit_example_objective.objective import SidMinSnr
-from dlmkit_example_objective.params import SidMinSnrParams
 
 from dlmkit.objectives.sid import Sid, SidParams
 from dlmkit.plugins import get_registry
 from dlmkit.testing import TeacherContexts, ToyTeacherParams, build_toy_teacher, check_objective
 from dlmkit.testing.toy_teacher import ToyTeacher
+from dlmkit_example_objective.objective import SidMinSnr
+from dlmkit_example_objective.params import SidMinSnrParams
 
 torch.set_num_threads(1)
 

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import pytest
 import torch
-from dlmkit_example_teacher.build import build_adaln_teacher
-from dlmkit_example_teacher.model import AdaLNBlock, AdaLNTeacher
-from dlmkit_example_teacher.params import AdaLNParams
 from hypothesis import settings
 
 from dlmkit.errors import UserError
 from dlmkit.interfaces import Objective
 from dlmkit.plugins import get_registry
 from dlmkit.testing import TeacherContexts, check_objective, check_teacher
+from dlmkit_example_teacher.build import build_adaln_teacher
+from dlmkit_example_teacher.model import AdaLNBlock, AdaLNTeacher
+from dlmkit_example_teacher.params import AdaLNParams
 
 torch.set_num_threads(1)
 SMALL = AdaLNParams(embed_dim=8, hidden_size=16, num_layers=2, num_heads=2, time_dim=8)

@@ -6,11 +6,11 @@ import json
 from pathlib import Path
 
 import torch
-from dlmkit_example_teacher.model import AdaLNTeacher
 
 from dlmkit import load_teacher
 from dlmkit.engine.pipeline import run_recipe
 from dlmkit.recipe.load import load_recipe
+from dlmkit_example_teacher.model import AdaLNTeacher
 
 torch.set_num_threads(1)
 RECIPE = Path(__file__).resolve().parents[1] / "recipes" / "example_teacher_cpu.toml"
