@@ -15,6 +15,7 @@ import dlmkit.data
 import dlmkit.hookspecs
 from dlmkit.data.diffuseq_jsonl import DATA_ROOT_ENV, DiffuSeqJsonl, DiffuSeqJsonlParams
 from dlmkit.data.packing import pack
+from dlmkit.data.synthetic import SyntheticPairs, SyntheticPairsParams
 from dlmkit.errors import UserError
 from dlmkit.interfaces import Dataset, Tokenizer
 
@@ -162,11 +163,14 @@ def test_register_datasets_hookimpl() -> None:
         seen.append((name, factory, params, summary))
 
     pm.hook.register_datasets(register=register)
-    assert [(n, f, p) for n, f, p, _ in seen] == [("diffuseq_jsonl", DiffuSeqJsonl, DiffuSeqJsonlParams)]
+    assert [(n, f, p) for n, f, p, _ in seen] == [
+        ("diffuseq_jsonl", DiffuSeqJsonl, DiffuSeqJsonlParams),
+        ("synthetic", SyntheticPairs, SyntheticPairsParams),
+    ]
     assert seen[0][3]
 
 
-QQP = Path("/work/shared/data")
+QQP = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
 def test_real_qqp_valid_split_matches_transformers() -> None:

