@@ -5,9 +5,11 @@ from __future__ import annotations
 import math
 import time
 import zlib
+from collections.abc import Callable
 from typing import Any, cast
 
 import torch
+from torch import Tensor
 
 from dlmkit.engine.batches import EpochBatches
 from dlmkit.engine.checkpoint import latest_checkpoint, read_checkpoint, rng_state, set_rng_state, write_checkpoint
@@ -79,9 +81,8 @@ def run_teacher_training(ctx: RunContext, stage: TrainTeacherStage) -> StageResu
     params = [p for p in teacher.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=stage.lr, weight_decay=stage.weight_decay)
     ema = EMA(as_module(teacher), stage.ema_decay)
-    loss_module = world.wrap(DiffuSeqLoss(teacher, ctx.schedule), device)
-    if ctx.runtime.compile_networks:
-        loss_module = torch.compile(loss_module)
+    wrapped = world.wrap(DiffuSeqLoss(teacher, ctx.schedule), device)
+    loss_module: Callable[..., dict[str, Tensor]] = torch.compile(wrapped) if ctx.runtime.compile_networks else wrapped
     start = 0
     if ctx.resume and (latest := latest_checkpoint(ckpt_dir)) is not None:
         state = read_checkpoint(latest, {"model": as_module(teacher), "ema": ema.shadow})
