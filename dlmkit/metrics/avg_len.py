@@ -7,12 +7,9 @@ length column was computed, so it is kept; it is a count of pieces, not a fracti
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import attrs
 
-from dlmkit.metrics.cleaning import clean_recover
-from dlmkit.metrics.inputs import check_pairs, mean
+from dlmkit.metrics.inputs import PairMeanMetric
 
 
 def diffuseq_length(text: str) -> int:
@@ -26,22 +23,11 @@ class AvgLenParams:
 
 
 @attrs.frozen
-class AvgLenMetric:
-    """Mean output length in space-separated pieces (not a fraction).
+class AvgLenMetric(PairMeanMetric):
+    """Mean output length in space-separated pieces (not a fraction; descriptive, not a quality score)."""
 
-    Length is descriptive, not a quality score; ``higher_is_better`` is only there for the protocol.
-    """
-
+    name = "avg_len"
     params: AvgLenParams = attrs.field(factory=AvgLenParams)
-    higher_is_better = True
-    needs_candidates = False
 
-    def compute(
-        self,
-        hyps: Sequence[str],
-        refs: Sequence[str],
-        sources: Sequence[str],
-        candidates: Sequence[Sequence[str]] | None = None,
-    ) -> float:
-        check_pairs("avg_len", hyps, refs)
-        return mean(float(diffuseq_length(clean_recover(h))) for h in hyps)
+    def score(self, hyp: str, ref: str) -> float:
+        return float(diffuseq_length(hyp))

@@ -7,13 +7,10 @@ re-implemented.  Tokens are the whitespace split of the cleaned, BERT-decoded te
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import attrs
 from nltk.translate.bleu_score import SmoothingFunction, sentence_bleu
 
-from dlmkit.metrics.cleaning import clean_recover, clean_reference
-from dlmkit.metrics.inputs import check_pairs, mean
+from dlmkit.metrics.inputs import PairMeanMetric
 
 _SMOOTHING = SmoothingFunction().method4
 
@@ -29,19 +26,11 @@ class BleuParams:
 
 
 @attrs.frozen
-class BleuMetric:
+class BleuMetric(PairMeanMetric):
     """Mean per-sentence BLEU-4 (a fraction in [0, 1])."""
 
+    name = "bleu"
     params: BleuParams = attrs.field(factory=BleuParams)
-    higher_is_better = True
-    needs_candidates = False
 
-    def compute(
-        self,
-        hyps: Sequence[str],
-        refs: Sequence[str],
-        sources: Sequence[str],
-        candidates: Sequence[Sequence[str]] | None = None,
-    ) -> float:
-        check_pairs("bleu", hyps, refs)
-        return mean(diffuseq_bleu(clean_recover(h), clean_reference(r)) for h, r in zip(hyps, refs, strict=True))
+    def score(self, hyp: str, ref: str) -> float:
+        return diffuseq_bleu(hyp, ref)

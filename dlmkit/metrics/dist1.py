@@ -5,12 +5,9 @@ Tokens are ``recover.split()`` after cleaning; an output with no tokens scores 0
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import attrs
 
-from dlmkit.metrics.cleaning import clean_recover
-from dlmkit.metrics.inputs import check_pairs, mean
+from dlmkit.metrics.inputs import PairMeanMetric
 
 
 def distinct_unigram_ratio(text: str) -> float:
@@ -25,19 +22,11 @@ class Dist1Params:
 
 
 @attrs.frozen
-class Dist1Metric:
+class Dist1Metric(PairMeanMetric):
     """Mean per-output dist-1 (a fraction in [0, 1]); measures repetition inside one output."""
 
+    name = "dist1"
     params: Dist1Params = attrs.field(factory=Dist1Params)
-    higher_is_better = True
-    needs_candidates = False
 
-    def compute(
-        self,
-        hyps: Sequence[str],
-        refs: Sequence[str],
-        sources: Sequence[str],
-        candidates: Sequence[Sequence[str]] | None = None,
-    ) -> float:
-        check_pairs("dist1", hyps, refs)
-        return mean(distinct_unigram_ratio(clean_recover(h)) for h in hyps)
+    def score(self, hyp: str, ref: str) -> float:
+        return distinct_unigram_ratio(hyp)

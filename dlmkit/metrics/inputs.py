@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
+from typing import ClassVar
 
 from dlmkit.errors import UserError
+from dlmkit.metrics.cleaning import clean_recover, clean_reference
 
 
 def check_pairs(metric: str, hyps: Sequence[str], refs: Sequence[str]) -> None:
@@ -42,3 +44,27 @@ def mean(values: Iterable[float]) -> float:
     """Arithmetic mean with an exactly rounded sum, so it does not depend on the order of the values."""
     items = list(values)
     return math.fsum(items) / len(items)
+
+
+class PairMeanMetric:
+    """Base of the metrics that average a per-output score, as DiffuSeq's script does.
+
+    Subclasses set ``name`` and implement ``score(hyp, ref)`` on cleaned strings.
+    """
+
+    name: ClassVar[str]
+    higher_is_better: ClassVar[bool] = True
+    needs_candidates: ClassVar[bool] = False
+
+    def score(self, hyp: str, ref: str) -> float:
+        raise NotImplementedError
+
+    def compute(
+        self,
+        hyps: Sequence[str],
+        refs: Sequence[str],
+        sources: Sequence[str],
+        candidates: Sequence[Sequence[str]] | None = None,
+    ) -> float:
+        check_pairs(self.name, hyps, refs)
+        return mean(self.score(clean_recover(h), clean_reference(r)) for h, r in zip(hyps, refs, strict=True))

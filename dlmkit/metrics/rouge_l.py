@@ -14,8 +14,7 @@ from collections.abc import Sequence
 
 import attrs
 
-from dlmkit.metrics.cleaning import clean_recover, clean_reference
-from dlmkit.metrics.inputs import check_pairs, mean
+from dlmkit.metrics.inputs import PairMeanMetric
 
 _NOT_ALNUM = re.compile(r"[^a-z0-9]+")
 
@@ -61,19 +60,11 @@ class RougeLParams:
 
 
 @attrs.frozen
-class RougeLMetric:
+class RougeLMetric(PairMeanMetric):
     """Mean per-pair ROUGE-L F-measure (a fraction in [0, 1])."""
 
+    name = "rouge_l"
     params: RougeLParams = attrs.field(factory=RougeLParams)
-    higher_is_better = True
-    needs_candidates = False
 
-    def compute(
-        self,
-        hyps: Sequence[str],
-        refs: Sequence[str],
-        sources: Sequence[str],
-        candidates: Sequence[Sequence[str]] | None = None,
-    ) -> float:
-        check_pairs("rouge_l", hyps, refs)
-        return mean(rouge_l_fmeasure(clean_recover(h), clean_reference(r)) for h, r in zip(hyps, refs, strict=True))
+    def score(self, hyp: str, ref: str) -> float:
+        return rouge_l_fmeasure(hyp, ref)
