@@ -53,8 +53,8 @@ class PairMeanMetric:
     """
 
     name: ClassVar[str]
-    higher_is_better: ClassVar[bool] = True
-    needs_candidates: ClassVar[bool] = False
+    higher_is_better: bool = True
+    needs_candidates: bool = False
 
     def score(self, hyp: str, ref: str) -> float:
         raise NotImplementedError
