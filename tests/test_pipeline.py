@@ -133,3 +133,17 @@ def test_fp16_is_refused_with_the_reason(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert "fp16" in result.output and "diverge" in result.output and "bf16" in result.output
+
+
+def test_teacher_training_can_start_from_an_earlier_teacher_file(tmp_path: Path) -> None:
+    first = run_recipe(
+        load_recipe(TINY, [*SHORT, "stage.teacher.ema_decay=0.0"]), output_dir=tmp_path / "a", progress=False
+    )
+    teacher_file = tmp_path / "a" / first["stages"]["teacher"]["teacher"]
+    recipe = load_recipe(TINY, [*SHORT, f'stage.teacher.init_from="{teacher_file}"', "stage.teacher.steps=1"])
+    second = run_recipe(recipe, output_dir=tmp_path / "b", progress=False)
+    logged = [json.loads(line) for line in (tmp_path / "b" / "metrics.jsonl").read_text().splitlines()]
+    first_loss = next(r["loss"] for r in logged if r["stage"] == "teacher" and "loss" in r)
+    fresh = [json.loads(line) for line in (tmp_path / "a" / "metrics.jsonl").read_text().splitlines()]
+    assert first_loss < next(r["loss"] for r in fresh if r["stage"] == "teacher" and "loss" in r)
+    assert second["stages"]["teacher"]["summary"]["complete"]

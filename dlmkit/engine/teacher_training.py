@@ -6,13 +6,21 @@ import math
 import time
 import zlib
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, cast
 
 import torch
 from torch import Tensor
 
 from dlmkit.engine.batches import EpochBatches
-from dlmkit.engine.checkpoint import latest_checkpoint, read_checkpoint, rng_state, set_rng_state, write_checkpoint
+from dlmkit.engine.checkpoint import (
+    latest_checkpoint,
+    load_module,
+    read_checkpoint,
+    rng_state,
+    set_rng_state,
+    write_checkpoint,
+)
 from dlmkit.engine.context import RunContext, StageResult
 from dlmkit.engine.ema import EMA
 from dlmkit.engine.lr_schedules import lr_factor
@@ -65,6 +73,8 @@ def run_teacher_training(ctx: RunContext, stage: TrainTeacherStage) -> StageResu
     device = ctx.runtime.device
     world = ctx.runtime.world
     teacher = ctx.teacher
+    if stage.init_from is not None:
+        load_module(as_module(teacher), Path(stage.init_from))
     teacher.to(device)
     teacher.train()
     lo, hi = world.shard(stage.batch_size, f'[[stage]] "{stage.name}" batch_size')

@@ -10,7 +10,7 @@ from typing import Any, Literal
 import attrs
 from attrs import validators as v
 
-from dlmkit.recipe.structure import component_field
+from dlmkit.recipe.structure import component_field, path_field
 
 
 @attrs.frozen
@@ -50,6 +50,8 @@ class TrainTeacherStage:
     eval_batches: int = attrs.field(default=4, validator=v.gt(0))
     ckpt_every: int = attrs.field(default=0, validator=v.ge(0))
     max_minutes: float | None = attrs.field(default=None, validator=v.optional(v.gt(0.0)))
+    init_from: str | None = path_field(default=None)
+    """A dlmkit teacher file whose weights start the training (continue an earlier run's teacher)."""
 
 
 @attrs.frozen
