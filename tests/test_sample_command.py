@@ -117,6 +117,8 @@ def test_usual_samplers(run: Path) -> None:
     assert multi.params.t_init == like.params.t_init  # type: ignore[attr-defined]
     teacher = choose_sampler("teacher", None, None, like, total)
     assert teacher.name == "ancestral" and teacher.nfe() == total == 2000  # type: ignore[attr-defined]
+    named = choose_sampler("teacher", "ancestral", None, like, total)  # named, without --steps: all T steps
+    assert named.nfe() == 2000
 
 
 def test_run_files_are_found_inside_a_moved_run_folder(tmp_path: Path) -> None:

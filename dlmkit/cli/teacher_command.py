@@ -9,8 +9,15 @@ from pathlib import Path
 import click
 import torch
 
-from dlmkit.engine.teacher_files import TEACHER_FILE, load_teacher, save_teacher
+from dlmkit.engine.checkpoint import load_module
+from dlmkit.engine.run_folder import build_dataset
+from dlmkit.engine.teacher_files import TEACHER_FILE, build_teacher, load_teacher, save_teacher
 from dlmkit.errors import UserError
+from dlmkit.interfaces import Teacher
+from dlmkit.interfaces.teacher import as_module
+from dlmkit.plugins import get_registry
+from dlmkit.recipe.load import load_recipe
+from dlmkit.recipe.structure import unstructure
 
 
 @click.group("teacher")
@@ -39,6 +46,21 @@ def import_command(src: Path, dest: Path) -> None:
 DTYPES = {"fp32": None, "fp16": torch.float16, "bf16": torch.bfloat16}
 
 
+def _from_training_checkpoint(folder: Path) -> Teacher:
+    """The EMA teacher of a ``train_teacher`` checkpoint folder (``<run>/<stage>/ckpt/step_NNNNNNN``)."""
+    run_dir = folder.parents[2]
+    recipe = load_recipe(run_dir / "resolved.toml")
+    if recipe.teacher.checkpoint is not None:
+        base = load_teacher(recipe.teacher.checkpoint)
+        teacher = build_teacher(base.component, unstructure(base.config), base.vocab_size, base.seq_len, str(folder))
+    else:
+        dataset = build_dataset(recipe, run_dir)
+        entry = get_registry().get("teacher", recipe.teacher.name)
+        teacher = entry.factory(recipe.teacher.params, vocab_size=dataset.tokenizer.vocab_size, seq_len=dataset.seq_len)
+    load_module(as_module(teacher), folder / "ema.safetensors")
+    return teacher
+
+
 def _teacher_file(src: Path) -> Path:
     """A teacher file from a file, or from a run folder (its last train_teacher stage)."""
     if src.is_file():
@@ -59,9 +81,18 @@ def _teacher_file(src: Path) -> Path:
 @click.argument("dest", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--dtype", type=click.Choice(sorted(DTYPES)), default="fp32", help="Storage type of the weights.")
 def export_command(src: Path, dest: Path, dtype: str) -> None:
-    """Copy a trained teacher (a file, or a run folder) into DEST with its vocabulary, ready to ship."""
-    source = _teacher_file(src)
-    teacher = load_teacher(source)
+    """Copy a trained teacher into DEST with its vocabulary, ready to ship.
+
+    SRC is a teacher file, a run folder (its last train_teacher stage), or one of a train_teacher
+    stage's checkpoint folders (its EMA weights).
+    """
+    if (src / "ema.safetensors").is_file() and (src / "meta.json").is_file():
+        source = src
+        teacher = _from_training_checkpoint(src)
+        src = src.parents[2]
+    else:
+        source = _teacher_file(src)
+        teacher = load_teacher(source)
     dest.mkdir(parents=True, exist_ok=True)
     save_teacher(teacher, dest / TEACHER_FILE, {"exported_from": str(source.resolve())}, dtype=DTYPES[dtype])
     for vocab in (source.parent / "vocab.txt", source.parent.parent / "vocab.txt", src / "vocab.txt"):

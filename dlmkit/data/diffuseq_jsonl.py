@@ -69,7 +69,7 @@ class DiffuSeqJsonlParams:
     """JSON key of the target text."""
     seq_len: int = attrs.field(default=128, validator=_int_at_least(MIN_SEQ_LEN))
     """Packed length of condition + target + 3 special tokens + padding (DiffuSeq: 128)."""
-    vocab: str = attrs.field(default="bert", validator=_non_empty_str)
+    vocab: str = path_field(default="bert", keywords=("bert", "custom"), validator=_non_empty_str)
     """"bert" (bert-base-uncased), "custom" (trained on the train split) or a vocab.txt path."""
     custom_vocab_size: int = attrs.field(default=8000, validator=_int_at_least(16))
     """Vocabulary size when vocab = "custom"."""

@@ -56,6 +56,8 @@ def choose_sampler(
 ) -> Sampler:
     """The sampler for ``role`` ("teacher" or "student"): ``name`` if given, else the usual one."""
     like = student_sampler if role == "student" else None
+    if name == TEACHER_DEFAULT and steps is None:
+        steps = num_timesteps  # ancestral without a count means every timestep, as DiffuSeq samples
     if name is not None:
         return make_sampler(name, steps, like)
     if role == "teacher":

@@ -26,9 +26,12 @@ COMPONENT_METADATA = "dlmkit_component"
 MISSING: Any = object()
 
 
-def path_field(default: Any = attrs.NOTHING, **kwargs: Any) -> Any:
-    """An attrs field holding a path: relative values resolve against the recipe's folder."""
-    metadata = {**kwargs.pop("metadata", {}), PATH_METADATA: True}
+def path_field(default: Any = attrs.NOTHING, keywords: tuple[str, ...] = (), **kwargs: Any) -> Any:
+    """An attrs field holding a path: relative values resolve against the recipe's folder.
+
+    ``keywords`` are values that are not paths (``vocab = "bert"``) and are left as they are.
+    """
+    metadata = {**kwargs.pop("metadata", {}), PATH_METADATA: keywords or True}
     return attrs.field(default=default, metadata=metadata, **kwargs)
 
 
@@ -165,7 +168,8 @@ class Structurer:
         if tp is str:
             if not isinstance(value, str):
                 return self.wrong(value, tp, where, key)
-            if field is not None and field.metadata.get(PATH_METADATA):
+            keywords = field.metadata.get(PATH_METADATA) if field is not None else None
+            if keywords and not (isinstance(keywords, tuple) and value in keywords):
                 return resolve_path(value, self.base_dir)
             return value
         if tp is Path:
