@@ -23,6 +23,5 @@ class EMA:
         live = dict(module.named_parameters())
         for name, p in self.shadow.named_parameters():
             p.lerp_(live[name].detach(), 1.0 - self.decay)
-        for (name, b), (_, lb) in zip(self.shadow.named_buffers(), module.named_buffers(), strict=True):
-            b.copy_(lb)
-            del name
+        for shadow_buffer, live_buffer in zip(self.shadow.buffers(), module.buffers(), strict=True):
+            shadow_buffer.copy_(live_buffer)

@@ -125,7 +125,7 @@ def run_recipe(
                 ctx.teacher = load_teacher(result.teacher)
             ctx.results[stage.name] = result
             if main:
-                console.print(f"[{stage.name}] already finished; skipping")
+                console.print(f"[{stage.name}] already finished; skipping", markup=False)
             continue
         ctx.stage_dir(stage.name).mkdir(parents=True, exist_ok=True)
         if main:
@@ -142,7 +142,9 @@ def run_recipe(
             hook.on_stage_end(stage=stage.name, kind=stage.kind, run_dir=run_dir, summary=result.summary)
         if not result.summary.get("complete", True):
             if main:
-                console.print(f"stage '{stage.name}' is not finished; run again with --resume to continue")
+                console.print(
+                    f"stage '{stage.name}' is not finished; run again with --resume to continue", markup=False
+                )
             return state
     if recipe.eval is not None and main:
         from dlmkit.engine.final_eval import evaluate_run
@@ -151,5 +153,5 @@ def run_recipe(
         write_text_atomic(run_dir / STATE_FILE, json.dumps(state, indent=2, default=str))
     runtime.world.barrier()
     if main:
-        console.print(f"run finished: {run_dir}")
+        console.print(f"run finished: {run_dir}", markup=False)
     return state
