@@ -9,7 +9,8 @@ import torch
 
 from dlmkit.errors import UserError
 from dlmkit.interfaces import Teacher
-from dlmkit.testing.toy_teacher import ToyTeacher, ToyTeacherParams, build_toy_teacher, timestep_embedding
+from dlmkit.nn import timestep_embedding
+from dlmkit.testing.toy_teacher import ToyTeacher, ToyTeacherParams, build_toy_teacher
 
 
 @pytest.fixture

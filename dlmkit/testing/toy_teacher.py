@@ -8,14 +8,13 @@ on the real teacher; at the defaults it has about ten thousand parameters.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import attrs
-import torch
 from torch import Tensor, nn
 
 from dlmkit.errors import UserError
+from dlmkit.nn import nearest_embedding, timestep_embedding
 
 _positive = [attrs.validators.instance_of(int), attrs.validators.gt(0)]
 
@@ -51,14 +50,6 @@ class ToyTeacherParams:
     dropout: float = attrs.field(
         default=0.0, converter=float, validator=[attrs.validators.ge(0.0), attrs.validators.lt(1.0)]
     )
-
-
-def timestep_embedding(model_time: Tensor, dim: int, max_period: float = 10000.0) -> Tensor:
-    """DiffuSeq's sinusoidal embedding of a float model time: ``[cos(t f_k), sin(t f_k)]``, cos first."""
-    half = dim // 2
-    freqs = torch.exp(-math.log(max_period) * torch.arange(half, dtype=torch.float32, device=model_time.device) / half)
-    args = model_time.float().reshape(-1, 1) * freqs
-    return torch.cat([torch.cos(args), torch.sin(args)], dim=-1)
 
 
 class ToyTeacher(nn.Module):
@@ -132,11 +123,8 @@ class ToyTeacher(nn.Module):
         return self.lm_head(x)
 
     def round(self, x: Tensor) -> Tensor:
-        """Nearest embedding by L2, as ``||e||^2 + ||x||^2 - 2 e.x`` clamped at 0 (DiffuSeq's rounding)."""
-        table = self.word_embedding.weight
-        flat = x.reshape(-1, x.shape[-1]).to(table.dtype)
-        dist = (table**2).sum(-1)[None, :] + (flat**2).sum(-1)[:, None] - 2.0 * flat @ table.T
-        return dist.clamp_min(0.0).argmin(dim=-1).reshape(x.shape[:-1])
+        """Nearest embedding by L2, by DiffuSeq's rule."""
+        return nearest_embedding(x, self.word_embedding.weight)
 
 
 def build_toy_teacher(

@@ -7,9 +7,9 @@ import math
 import pytest
 import torch
 
+from dlmkit.nn import timestep_embedding
 from dlmkit_diffuseq.model import TransformerNetModel
 from dlmkit_diffuseq.params import DiffuSeqParams
-from dlmkit_diffuseq.time_embedding import timestep_embedding
 
 LAYER_PARTS = (
     "attention.self.query",

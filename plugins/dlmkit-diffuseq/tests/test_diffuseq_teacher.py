@@ -11,8 +11,8 @@ from torch import Tensor
 
 from dlmkit.errors import UserError
 from dlmkit.interfaces import Denoiser, Teacher
+from dlmkit.nn import nearest_embedding
 from dlmkit_diffuseq.params import DiffuSeqParams
-from dlmkit_diffuseq.rounding import nearest_embedding
 from dlmkit_diffuseq.teacher import DiffuSeqTeacher, build_teacher
 
 

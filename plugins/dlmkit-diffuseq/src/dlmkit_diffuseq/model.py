@@ -11,9 +11,10 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from dlmkit.nn import timestep_embedding
 from dlmkit_diffuseq.bert_encoder import BertEncoder
 from dlmkit_diffuseq.params import DiffuSeqParams
-from dlmkit_diffuseq.time_embedding import SiLU, timestep_embedding
+from dlmkit_diffuseq.silu import SiLU
 
 
 class TransformerNetModel(nn.Module):

@@ -15,9 +15,9 @@ import torch
 from torch import Tensor, nn
 
 from dlmkit.errors import UserError
+from dlmkit.nn import DEFAULT_MAX_ELEMENTS, nearest_embedding
 from dlmkit_diffuseq.model import TransformerNetModel
 from dlmkit_diffuseq.params import DiffuSeqParams
-from dlmkit_diffuseq.rounding import DEFAULT_MAX_ELEMENTS, nearest_embedding
 
 
 class DiffuSeqTeacher(TransformerNetModel):

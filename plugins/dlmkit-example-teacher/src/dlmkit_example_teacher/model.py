@@ -10,22 +10,14 @@ map predict ``x0`` in embedding space.
 
 from __future__ import annotations
 
-import math
 from typing import cast
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from dlmkit.nn import nearest_embedding, timestep_embedding
 from dlmkit_example_teacher.params import AdaLNParams
-
-
-def sinusoidal_features(model_time: Tensor, dim: int, max_period: float = 10000.0) -> Tensor:
-    """``[cos(t w_k), sin(t w_k)]`` for ``dim / 2`` geometrically spaced frequencies ``w_k``."""
-    half = dim // 2
-    k = torch.arange(half, dtype=torch.float32, device=model_time.device)
-    angles = model_time.float().reshape(-1, 1) * torch.exp(-math.log(max_period) * k / half)
-    return torch.cat([angles.cos(), angles.sin()], dim=-1)
 
 
 def modulate(x: Tensor, shift: Tensor, scale: Tensor) -> Tensor:
@@ -108,7 +100,7 @@ class AdaLNTeacher(nn.Module):
         if length > self.seq_len:
             raise ValueError(f"adaln_transformer was built for seq_len {self.seq_len}, got sequences of {length}")
         model_time = model_time.to(x_t.device).float().reshape(-1).expand(x_t.shape[0])
-        c = self.time_mlp(sinusoidal_features(model_time, self.config.time_dim)).to(x_t.dtype)
+        c = self.time_mlp(timestep_embedding(model_time, self.config.time_dim)).to(x_t.dtype)
         h = self.input_proj(x_t) + self.positions[:length].to(x_t.dtype)
         for block in self.blocks:
             h = block(h, c)
@@ -136,8 +128,5 @@ class AdaLNTeacher(nn.Module):
         return x @ self.word_embedding.weight.T + self.logit_bias
 
     def round(self, x: Tensor) -> Tensor:
-        """Ids of the nearest embeddings in L2, from ``|x|^2 - 2 x.e + |e|^2`` (no ``[N, V, D]`` tensor)."""
-        table = self.word_embedding.weight.detach()
-        flat = x.detach().reshape(-1, x.shape[-1]).to(table.dtype)
-        dist = flat.square().sum(-1, keepdim=True) - 2.0 * flat @ table.T + table.square().sum(-1)[None, :]
-        return dist.argmin(dim=-1).reshape(x.shape[:-1])
+        """Ids of the nearest embeddings in L2 (dlmkit's shared rule, in bounded memory)."""
+        return nearest_embedding(x.detach(), self.word_embedding.weight.detach())
