@@ -10,8 +10,7 @@ from collections.abc import Sequence
 
 import attrs
 
-from dlmkit.metrics.cleaning import clean_recover
-from dlmkit.metrics.inputs import mean, per_example
+from dlmkit.metrics.inputs import CandidateSetMetric
 
 NGRAM_ORDER = 4
 
@@ -31,19 +30,11 @@ class Div4Params:
 
 
 @attrs.frozen
-class Div4Metric:
+class Div4Metric(CandidateSetMetric):
     """Mean inter-seed distinct-4 over examples (a fraction in [0, 1]); uses ``candidates``."""
 
+    name = "div4"
     params: Div4Params = attrs.field(factory=Div4Params)
-    higher_is_better = True
-    needs_candidates = True
 
-    def compute(
-        self,
-        hyps: Sequence[str],
-        refs: Sequence[str],
-        sources: Sequence[str],
-        candidates: Sequence[Sequence[str]] | None = None,
-    ) -> float:
-        sets = per_example("div4", candidates)
-        return mean(distinct_ngrams_across([clean_recover(s) for s in example]) for example in sets)
+    def score_set(self, candidates: Sequence[str]) -> float:
+        return distinct_ngrams_across(candidates)

@@ -68,3 +68,27 @@ class PairMeanMetric:
     ) -> float:
         check_pairs(self.name, hyps, refs)
         return mean(self.score(clean_recover(h), clean_reference(r)) for h, r in zip(hyps, refs, strict=True))
+
+
+class CandidateSetMetric:
+    """Base of the diversity metrics: a score per example over its cleaned candidates, averaged.
+
+    Subclasses set ``name`` and implement ``score_set(candidates)``; ``hyps`` are not used.
+    """
+
+    name: ClassVar[str]
+    higher_is_better: bool = True
+    needs_candidates: bool = True
+
+    def score_set(self, candidates: Sequence[str]) -> float:
+        raise NotImplementedError
+
+    def compute(
+        self,
+        hyps: Sequence[str],
+        refs: Sequence[str],
+        sources: Sequence[str],
+        candidates: Sequence[Sequence[str]] | None = None,
+    ) -> float:
+        sets = per_example(self.name, candidates)
+        return mean(self.score_set([clean_recover(s) for s in example]) for example in sets)

@@ -11,8 +11,7 @@ from collections.abc import Sequence
 import attrs
 
 from dlmkit.metrics.bleu import diffuseq_bleu
-from dlmkit.metrics.cleaning import clean_recover
-from dlmkit.metrics.inputs import mean, per_example
+from dlmkit.metrics.inputs import CandidateSetMetric, mean
 
 
 def self_bleu_of_set(sentences: Sequence[str]) -> float:
@@ -27,19 +26,12 @@ class SelfBleuParams:
 
 
 @attrs.frozen
-class SelfBleuMetric:
+class SelfBleuMetric(CandidateSetMetric):
     """Mean selfBLEU over examples (a fraction in [0, 1]); uses ``candidates``, not ``hyps``."""
 
-    params: SelfBleuParams = attrs.field(factory=SelfBleuParams)
+    name = "self_bleu"
     higher_is_better = False
-    needs_candidates = True
+    params: SelfBleuParams = attrs.field(factory=SelfBleuParams)
 
-    def compute(
-        self,
-        hyps: Sequence[str],
-        refs: Sequence[str],
-        sources: Sequence[str],
-        candidates: Sequence[Sequence[str]] | None = None,
-    ) -> float:
-        sets = per_example("self_bleu", candidates)
-        return mean(self_bleu_of_set([clean_recover(s) for s in example]) for example in sets)
+    def score_set(self, candidates: Sequence[str]) -> float:
+        return self_bleu_of_set(candidates)
