@@ -147,3 +147,22 @@ def test_teacher_training_can_start_from_an_earlier_teacher_file(tmp_path: Path)
     fresh = [json.loads(line) for line in (tmp_path / "a" / "metrics.jsonl").read_text().splitlines()]
     assert first_loss < next(r["loss"] for r in fresh if r["stage"] == "teacher" and "loss" in r)
     assert second["stages"]["teacher"]["summary"]["complete"]
+
+
+def test_teacher_export_from_a_run_folder_and_from_a_checkpoint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dlmkit.engine.teacher_files import load_teacher
+
+    run_recipe(load_recipe(TINY, SHORT), output_dir=tmp_path / "run", progress=False)
+    monkeypatch.chdir(tmp_path)  # stage outputs are found from the run folder, wherever the command runs
+    for source, dest in (
+        (tmp_path / "run", "from_run"),
+        (tmp_path / "run" / "teacher" / "ckpt" / "step_0000008", "from_ckpt"),
+    ):
+        result = CliRunner().invoke(cli, ["teacher", "export", str(source), str(tmp_path / dest), "--dtype", "fp16"])
+        assert result.exit_code == 0, result.output
+        assert (tmp_path / dest / "vocab.txt").is_file()
+    a = load_teacher(tmp_path / "from_run" / "teacher.safetensors").state_dict()
+    b = load_teacher(tmp_path / "from_ckpt" / "teacher.safetensors").state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a)  # the run's teacher is the EMA of its last checkpoint

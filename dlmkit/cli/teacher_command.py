@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
@@ -10,7 +9,7 @@ import click
 import torch
 
 from dlmkit.engine.checkpoint import load_module
-from dlmkit.engine.run_folder import build_dataset
+from dlmkit.engine.run_folder import build_dataset, read_run_state, stored_path
 from dlmkit.engine.teacher_files import TEACHER_FILE, build_teacher, load_teacher, save_teacher
 from dlmkit.errors import UserError
 from dlmkit.interfaces import Teacher
@@ -65,12 +64,9 @@ def _teacher_file(src: Path) -> Path:
     """A teacher file from a file, or from a run folder (its last train_teacher stage)."""
     if src.is_file():
         return src
-    state_file = src / "run_state.json"
-    if state_file.is_file():
-        stages = json.loads(state_file.read_text(encoding="utf-8"))["stages"]
-        teachers = [s["teacher"] for s in stages.values() if s.get("teacher")]
-        if teachers:
-            return Path(teachers[-1])
+    teachers = [stored_path(src, s["teacher"]) for s in read_run_state(src).values() if s.get("teacher")]
+    if teachers:
+        return teachers[-1]
     if (src / TEACHER_FILE).is_file():
         return src / TEACHER_FILE
     raise UserError(f"{src}: neither a teacher file nor a run folder with a finished train_teacher stage")
