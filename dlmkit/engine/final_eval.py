@@ -9,7 +9,6 @@ precomputed (``teacher_outputs``); the teacher is still re-timed here.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +19,11 @@ from rich.table import Table
 from dlmkit.engine.atomic import write_text_atomic
 from dlmkit.engine.components import build_named, registered_metrics
 from dlmkit.engine.context import RunContext
-from dlmkit.engine.generation import degeneration, generate
+from dlmkit.engine.generation import degeneration, generate, score
 from dlmkit.engine.teacher_files import load_teacher
 from dlmkit.errors import UserError
 from dlmkit.evaluation.output_files import OutputRow, read_output_file, write_output_file
-from dlmkit.interfaces import Batch, Denoiser, Metric, Sampler
+from dlmkit.interfaces import Batch, Denoiser, Sampler
 
 
 def _final_student(ctx: RunContext) -> Denoiser | None:
@@ -33,21 +32,6 @@ def _final_student(ctx: RunContext) -> Denoiser | None:
         if result is not None and result.student is not None:
             return load_teacher(result.student).to(ctx.runtime.device)
     return None
-
-
-def _scores(seed_rows: list[list[dict[str, str]]], metrics: Mapping[str, Metric]) -> dict[str, float]:
-    """Quality on the first seed's outputs; candidate metrics over all seeds (when there are several)."""
-    first = seed_rows[0]
-    hyps, refs, srcs = ([r[k] for r in first] for k in ("recover", "reference", "source"))
-    out: dict[str, float] = {}
-    for name, metric in metrics.items():
-        if metric.needs_candidates:
-            if len(seed_rows) > 1:
-                candidates = [[r["recover"] for r in rows] for rows in seed_rows]
-                out[name] = float(metric.compute(hyps, refs, srcs, candidates))
-        else:
-            out[name] = float(metric.compute(hyps, refs, srcs))
-    return out
 
 
 class FinalEvaluation:
@@ -103,7 +87,7 @@ class FinalEvaluation:
 
     def row(self, name: str, model: Denoiser, sampler: Sampler, data: Batch) -> dict[str, Any]:
         seed_rows, seconds = self.sample(name, model, sampler, data)
-        row: dict[str, Any] = _scores(seed_rows, self.metrics)
+        row: dict[str, Any] = score(seed_rows[0], self.metrics, *seed_rows[1:])
         row.update(self.signals)
         row.update({"nfe": sampler.nfe(), "sequences": len(seed_rows[0]), "seconds_per_seq_batched": seconds})
         return row
@@ -120,7 +104,7 @@ class FinalEvaluation:
                     f"{self.spec.split} split in order; regenerate it with `dlmkit sample`"
                 )
             seed_rows.append([attrs_row(r) for r in rows])
-        row: dict[str, Any] = _scores(seed_rows, self.metrics)
+        row: dict[str, Any] = score(seed_rows[0], self.metrics, *seed_rows[1:])
         row["sequences"] = len(seed_rows[0])
         row["outputs_from"] = [str(Path(p).name) for p in sorted(paths)]
         return row
@@ -149,7 +133,6 @@ class FinalEvaluation:
             if "bleu" in results["student"] and results["teacher"].get("bleu"):
                 results["student"]["bleu_vs_teacher"] = results["student"]["bleu"] / results["teacher"]["bleu"]
         if student is not None and spec.full_split and len(self.full) > len(self.subset):
-            seed_rows, seconds = [], 0.0
             out = generate(
                 student,
                 student_sampler,
@@ -160,9 +143,8 @@ class FinalEvaluation:
                 spec.seed,
                 ctx.runtime.device,
             )
-            seed_rows.append(out.rows)
+            full = score(out.rows, self.metrics)
             seconds = out.seconds / max(1, len(out.rows))
-            full = _scores(seed_rows, self.metrics)
             full.update({"nfe": student_sampler.nfe(), "sequences": len(out.rows), "seconds_per_seq_batched": seconds})
             results["student_full_split"] = full
         write_text_atomic(ctx.run_dir / "results.json", json.dumps(results, indent=2))

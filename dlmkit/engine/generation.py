@@ -67,11 +67,18 @@ def degeneration(ids: torch.Tensor, mask: torch.Tensor, pad_id: int, special_ids
     return {"empty_share": empty / n, "repeat_share": repeats / max(1, pairs)}
 
 
-def score(rows: list[dict[str, str]], metrics: Mapping[str, Metric]) -> dict[str, Any]:
-    """Each metric on one set of outputs."""
+def score(
+    rows: list[dict[str, str]], metrics: Mapping[str, Metric], *more_seeds: list[dict[str, str]]
+) -> dict[str, Any]:
+    """Each metric on one set of outputs; diversity metrics too when other seeds' outputs are given."""
     hyps = [r["recover"] for r in rows]
     refs = [r["reference"] for r in rows]
     srcs = [r["source"] for r in rows]
-    return {
-        name: float(metric.compute(hyps, refs, srcs)) for name, metric in metrics.items() if not metric.needs_candidates
-    }
+    candidates = [hyps, *([r["recover"] for r in seed] for seed in more_seeds)]
+    out: dict[str, Any] = {}
+    for name, metric in metrics.items():
+        if not metric.needs_candidates:
+            out[name] = float(metric.compute(hyps, refs, srcs))
+        elif more_seeds:
+            out[name] = float(metric.compute(hyps, refs, srcs, candidates))
+    return out
