@@ -41,12 +41,16 @@ class BertSelfAttention(nn.Module):
         return context.transpose(1, 2).reshape(batch, length, width)
 
 
-class BertSelfOutput(nn.Module):
-    """Projection, dropout, then the post-norm residual ``LayerNorm(x + attention_in)``."""
+class ResidualOutput(nn.Module):
+    """Projection, dropout, then the post-norm residual ``LayerNorm(x + block_in)``.
 
-    def __init__(self, hidden_size: int, hidden_dropout: float, layer_norm_eps: float) -> None:
+    HF spells this twice (``BertSelfOutput`` after attention, ``BertOutput`` after the feed-forward
+    block); both have the keys ``dense`` and ``LayerNorm``, so one class serves as both.
+    """
+
+    def __init__(self, in_size: int, hidden_size: int, hidden_dropout: float, layer_norm_eps: float) -> None:
         super().__init__()
-        self.dense = nn.Linear(hidden_size, hidden_size)
+        self.dense = nn.Linear(in_size, hidden_size)
         self.LayerNorm = nn.LayerNorm(hidden_size, eps=layer_norm_eps)
         self.dropout = nn.Dropout(hidden_dropout)
 
@@ -62,7 +66,7 @@ class BertAttention(nn.Module):
     ) -> None:
         super().__init__()
         self.self = BertSelfAttention(hidden_size, num_heads, attention_dropout)
-        self.output = BertSelfOutput(hidden_size, hidden_dropout, layer_norm_eps)
+        self.output = ResidualOutput(hidden_size, hidden_size, hidden_dropout, layer_norm_eps)
 
     def forward(self, hidden: Tensor) -> Tensor:
         return self.output(self.self(hidden), hidden)
@@ -77,19 +81,6 @@ class BertIntermediate(nn.Module):
 
     def forward(self, hidden: Tensor) -> Tensor:
         return F.gelu(self.dense(hidden))
-
-
-class BertOutput(nn.Module):
-    """Feed-forward contraction, dropout, then ``LayerNorm(x + block_in)``."""
-
-    def __init__(self, hidden_size: int, intermediate_size: int, hidden_dropout: float, layer_norm_eps: float) -> None:
-        super().__init__()
-        self.dense = nn.Linear(intermediate_size, hidden_size)
-        self.LayerNorm = nn.LayerNorm(hidden_size, eps=layer_norm_eps)
-        self.dropout = nn.Dropout(hidden_dropout)
-
-    def forward(self, hidden: Tensor, residual: Tensor) -> Tensor:
-        return self.LayerNorm(self.dropout(self.dense(hidden)) + residual)
 
 
 class BertLayer(nn.Module):
@@ -107,7 +98,7 @@ class BertLayer(nn.Module):
         super().__init__()
         self.attention = BertAttention(hidden_size, num_heads, hidden_dropout, attention_dropout, layer_norm_eps)
         self.intermediate = BertIntermediate(hidden_size, intermediate_size)
-        self.output = BertOutput(hidden_size, intermediate_size, hidden_dropout, layer_norm_eps)
+        self.output = ResidualOutput(intermediate_size, hidden_size, hidden_dropout, layer_norm_eps)
 
     def forward(self, hidden: Tensor) -> Tensor:
         attended = self.attention(hidden)
