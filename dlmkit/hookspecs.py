@@ -3,8 +3,9 @@
 Registration hooks receive a ``register`` callback owned by the host (the simonw/llm pattern):
 ``register(name, factory, params=ParamsClass, summary="...")``.  ``params`` is a frozen attrs
 class; a recipe table naming the component is checked against it, and the factory receives an
-instance.  Factories for teachers are called ``factory(params, vocab_size=..., seq_len=...)``;
-every other factory is called ``factory(params)``.
+instance.  Factories for teachers are called ``factory(params, vocab_size=..., seq_len=..., tokens=...)``
+(``tokens``: the tokenizer's token strings in id order, for initialising embeddings from pretrained
+tables; ``None`` when a checkpoint is rebuilt); every other factory is called ``factory(params)``.
 """
 
 from __future__ import annotations

@@ -25,6 +25,7 @@ class ListTokenizer:
     """Decodes ids to their numbers joined by spaces, so slicing is visible; has no decode_batch."""
 
     vocab_size = 50
+    tokens = tuple(str(i) for i in range(50))
     pad_id = PAD
     cls_id = CLS
     sep_id = SEP

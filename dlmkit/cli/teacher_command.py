@@ -55,7 +55,10 @@ def _from_training_checkpoint(folder: Path) -> Teacher:
     else:
         dataset = build_dataset(recipe, run_dir)
         entry = get_registry().get("teacher", recipe.teacher.name)
-        teacher = entry.factory(recipe.teacher.params, vocab_size=dataset.tokenizer.vocab_size, seq_len=dataset.seq_len)
+        tokenizer = dataset.tokenizer
+        teacher = entry.factory(
+            recipe.teacher.params, vocab_size=tokenizer.vocab_size, seq_len=dataset.seq_len, tokens=tokenizer.tokens
+        )
     load_module(as_module(teacher), folder / "ema.safetensors")
     return teacher
 

@@ -307,9 +307,12 @@ class Distiller:
                 progress.log(0, self.validate())
             while self.step < stage.steps:
                 results = [self.update("psi") for _ in range(self.objective.generator_every)]
-                results.append(self.update("generator"))
-                if self.ema is not None:
-                    self.ema.update(as_module(self.student))
+                # A psi fresh from the teacher gives no SiD signal and an untrained discriminator, so the
+                # generator waits while psi catches up with it (SiDA holds G for its first 100k images).
+                if self.step >= stage.psi_warmup_steps:
+                    results.append(self.update("generator"))
+                    if self.ema is not None:
+                        self.ema.update(as_module(self.student))
                 self.step += 1
                 progress.advance(self.step)
                 for terms in results:

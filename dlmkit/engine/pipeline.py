@@ -20,7 +20,7 @@ from dlmkit.engine.runtime import Runtime, seed_everything
 from dlmkit.engine.teacher_files import load_teacher
 from dlmkit.engine.teacher_training import run_teacher_training
 from dlmkit.errors import UserError
-from dlmkit.interfaces import Teacher
+from dlmkit.interfaces import Teacher, Tokenizer
 from dlmkit.plugins import get_plugins, get_registry
 from dlmkit.recipe.load import recipe_hash, render, resolved_dict
 from dlmkit.recipe.schema import ComponentRef, Recipe
@@ -38,7 +38,7 @@ def build(ref: ComponentRef) -> Any:
     return entry.factory(ref.params)
 
 
-def _teacher(recipe: Recipe, vocab_size: int, seq_len: int) -> Teacher:
+def _teacher(recipe: Recipe, tokenizer: Tokenizer, seq_len: int) -> Teacher:
     if recipe.teacher.checkpoint is not None:
         if not Path(recipe.teacher.checkpoint).exists():
             raise UserError(
@@ -48,15 +48,17 @@ def _teacher(recipe: Recipe, vocab_size: int, seq_len: int) -> Teacher:
                 "training one (recipes/diffuseq_qqp_teacher.toml writes <run>/teacher/teacher.safetensors)"
             )
         teacher = load_teacher(recipe.teacher.checkpoint)
-        if teacher.vocab_size != vocab_size:
+        if teacher.vocab_size != tokenizer.vocab_size:
             raise UserError(
                 f"[teacher] checkpoint {recipe.teacher.checkpoint} has a vocabulary of {teacher.vocab_size} "
                 "tokens, but "
-                f"[data] gives {vocab_size}; use the vocabulary the teacher was trained with"
+                f"[data] gives {tokenizer.vocab_size}; use the vocabulary the teacher was trained with"
             )
         return teacher
     entry = get_registry().get("teacher", recipe.teacher.name)
-    built: Teacher = entry.factory(recipe.teacher.params, vocab_size=vocab_size, seq_len=seq_len)
+    built: Teacher = entry.factory(
+        recipe.teacher.params, vocab_size=tokenizer.vocab_size, seq_len=seq_len, tokens=tokenizer.tokens
+    )
     return built
 
 
@@ -102,7 +104,7 @@ def run_recipe(
     dataset = build(recipe.data)
     if hasattr(dataset, "save_vocab") and main:
         dataset.save_vocab(run_dir / "vocab.txt")
-    teacher = _teacher(recipe, dataset.tokenizer.vocab_size, dataset.seq_len)
+    teacher = _teacher(recipe, dataset.tokenizer, dataset.seq_len)
     mode = recipe.runtime.progress if progress is None else ("on" if progress else "off")
     ctx = RunContext(
         recipe=recipe,

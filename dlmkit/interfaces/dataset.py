@@ -39,6 +39,11 @@ class Tokenizer(Protocol):
     cls_id: int
     sep_id: int
 
+    @property
+    def tokens(self) -> Sequence[str]:
+        """The token strings in id order, for teachers that start their embeddings from pretrained tables."""
+        ...
+
     def encode(self, text: str) -> list[int]:
         """Ids with the special tokens added: ``[CLS] ... [SEP]``."""
         ...

@@ -80,6 +80,7 @@ class DistillStage:
     max_grad_norm: float | None = attrs.field(default=None, validator=v.optional(v.gt(0.0)))
     ema_decay: float = attrs.field(default=0.999, validator=[v.ge(0.0), v.lt(1.0)])
     max_bad_steps: int = attrs.field(default=20, validator=v.gt(0))
+    psi_warmup_steps: int = attrs.field(default=0, validator=v.ge(0))
     log_every: int = attrs.field(default=50, validator=v.gt(0))
     eval_every: int = attrs.field(default=200, validator=v.ge(0))
     eval_samples: int = attrs.field(default=256, validator=v.gt(0))
@@ -89,6 +90,11 @@ class DistillStage:
     def __attrs_post_init__(self) -> None:
         if self.t_min > self.t_max:
             raise ValueError(f"'t_min' ({self.t_min}) must not exceed 't_max' ({self.t_max})")
+        if self.psi_warmup_steps >= self.steps:
+            raise ValueError(
+                f"'psi_warmup_steps' ({self.psi_warmup_steps}) must be smaller than 'steps' ({self.steps}), "
+                "or the generator never trains"
+            )
 
 
 STAGE_KINDS: dict[str, type] = {"train_teacher": TrainTeacherStage, "distill": DistillStage}

@@ -8,6 +8,7 @@ on the real teacher; at the defaults it has about ten thousand parameters.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import attrs
@@ -128,9 +129,15 @@ class ToyTeacher(nn.Module):
 
 
 def build_toy_teacher(
-    params: ToyTeacherParams, vocab_size: int | None = None, seq_len: int | None = None
+    params: ToyTeacherParams,
+    vocab_size: int | None = None,
+    seq_len: int | None = None,
+    tokens: Sequence[str] | None = None,
 ) -> ToyTeacher:
-    """Resolve the dataset's sizes into the params (so checkpoints rebuild without the recipe) and build."""
+    """Resolve the dataset's sizes into the params (so checkpoints rebuild without the recipe) and build.
+
+    The toy initialises its embeddings at random, so it ignores ``tokens``.
+    """
     resolved: dict[str, int] = {}
     for key, given, needed in (("vocab_size", params.vocab_size, vocab_size), ("seq_len", params.seq_len, seq_len)):
         if given is None and needed is None:

@@ -46,16 +46,49 @@ def test_encoder_positions_and_layer_norm_are_copied(minilm_weights: dict[str, t
     assert teacher.embedding_weight.shape == (50, 16)  # embed_dim 16: the word embeddings stay random
 
 
-def test_word_embeddings_are_copied_when_embed_dim_is_384(minilm_weights: dict[str, torch.Tensor]) -> None:
-    teacher = build_teacher(minilm_params(embed_dim=384, num_layers=1), vocab_size=30522, seq_len=32)
+def test_word_embeddings_at_minilm_scale_are_an_exact_copy(minilm_weights: dict[str, torch.Tensor]) -> None:
+    """``init_word_std = 0`` is DiffuSeq's ``use_plm_init``: the bert-base-uncased rows as they are."""
+    teacher = build_teacher(minilm_params(embed_dim=384, num_layers=1, init_word_std=0), vocab_size=30522, seq_len=32)
     words = minilm_weights["embeddings.word_embeddings.weight"]
     torch.testing.assert_close(teacher.embedding_weight, words, rtol=0, atol=0)
+    torch.testing.assert_close(
+        teacher.position_embeddings.weight, minilm_weights["embeddings.position_embeddings.weight"][:64], rtol=0, atol=0
+    )
     assert teacher.lm_head.weight is teacher.embedding_weight
     assert teacher.input_up_proj is None and teacher.output_down_proj is None
 
 
-def test_word_embeddings_need_the_bert_vocabulary() -> None:
-    with pytest.raises(UserError, match="need vocab_size = 30522"):
+def test_rescaled_words_and_positions_share_one_factor(minilm_weights: dict[str, torch.Tensor]) -> None:
+    teacher = build_teacher(minilm_params(embed_dim=384, num_layers=1, init_word_std=2.0), vocab_size=30522, seq_len=32)
+    words = minilm_weights["embeddings.word_embeddings.weight"]
+    table = teacher.embedding_weight.detach()
+    assert float(table.std()) == pytest.approx(2.0, rel=1e-4)
+    factor = float(table.std() / words.std())
+    torch.testing.assert_close(table, words * factor)
+    # Token type 0 is folded into the positions, so the LayerNorm sees MiniLM's own clean input.
+    positions = minilm_weights["embeddings.position_embeddings.weight"][:64]
+    type0 = minilm_weights["embeddings.token_type_embeddings.weight"][0]
+    torch.testing.assert_close(teacher.position_embeddings.weight.detach(), (positions + type0) * factor)
+
+
+def test_custom_vocabulary_rows_are_matched_by_token_string(minilm_weights: dict[str, torch.Tensor]) -> None:
+    vocab = (Path(minilm_package.get_model_path()) / "vocab.txt").read_text(encoding="utf-8").splitlines()
+    bert = {token: i for i, token in enumerate(vocab)}
+    words = minilm_weights["embeddings.word_embeddings.weight"]
+    tokens = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "hello", "quora", "\u0167"]
+    teacher = build_teacher(
+        minilm_params(embed_dim=384, num_layers=1, init_word_std=0), vocab_size=len(tokens), seq_len=32, tokens=tokens
+    )
+    table = teacher.embedding_weight.detach()
+    torch.testing.assert_close(table[5], words[bert["hello"]], rtol=0, atol=0)
+    # "quora" is not a MiniLM token; its greedy longest-match pieces are "quo" + "##ra".
+    torch.testing.assert_close(table[6], (words[bert["quo"]] + words[bert["##ra"]]) / 2)
+    torch.testing.assert_close(table[7], words[bert["[UNK]"]], rtol=0, atol=0)  # cannot be spelt in MiniLM's pieces
+    torch.testing.assert_close(table[2], words[bert["[CLS]"]], rtol=0, atol=0)
+
+
+def test_word_embeddings_need_tokens_or_the_bert_vocabulary() -> None:
+    with pytest.raises(UserError, match="need the tokenizer's tokens or vocab_size = 30522"):
         build_teacher(minilm_params(embed_dim=384, num_layers=1), vocab_size=100, seq_len=32)
 
 

@@ -32,6 +32,13 @@ def _probability(instance: Any, attribute: attrs.Attribute[float], value: float)
         raise ValueError(f"{attribute.name} must lie in [0, 1), got {value}")
 
 
+def _non_negative_float(instance: Any, attribute: attrs.Attribute[float], value: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"{attribute.name} must be a number, got {value!r}")
+    if not value >= 0.0:
+        raise ValueError(f"{attribute.name} must be >= 0, got {value}")
+
+
 def _positive_float(instance: Any, attribute: attrs.Attribute[float], value: float) -> None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise TypeError(f"{attribute.name} must be a number, got {value!r}")
@@ -47,7 +54,10 @@ class DiffuSeqParams:
     ``hidden_size`` and the following are the BERT encoder's sizes.  ``vocab_size = None`` takes the
     vocabulary size from the data's tokenizer.  ``num_timesteps`` is the T used to rescale integer
     timesteps to the network's model time ``t * 1000 / T``.  ``init_encoder = "minilm"`` starts the
-    encoder from the MiniLM-L6 weights (needs hidden_size 384, 12 heads, intermediate 1536).
+    encoder from the MiniLM-L6 weights (needs hidden_size 384, 12 heads, intermediate 1536); with
+    ``embed_dim = 384`` it copies MiniLM's word embeddings too, rescaled to a per-dimension standard
+    deviation of ``init_word_std`` (1.0, the scale of DiffuSeq's own N(0, 1) init; 0 keeps MiniLM's
+    scale, as DiffuSeq's ``use_plm_init`` does).
     """
 
     embed_dim: int = attrs.field(default=128, validator=_positive)
@@ -64,6 +74,7 @@ class DiffuSeqParams:
     vocab_size: int | None = attrs.field(default=None, validator=_optional_positive)
     num_timesteps: int = attrs.field(default=2000, validator=_positive)
     init_encoder: str = attrs.field(default="none")
+    init_word_std: float = attrs.field(default=1.0, validator=_non_negative_float)
 
     @init_encoder.validator
     def _check_init_encoder(self, attribute: attrs.Attribute[str], value: str) -> None:

@@ -6,6 +6,7 @@ Only torch-free modules are imported here, so discovering plugins (``dlmkit vali
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,11 +17,13 @@ if TYPE_CHECKING:
     from dlmkit_diffuseq.teacher import DiffuSeqTeacher
 
 
-def build_teacher(params: DiffuSeqParams, vocab_size: int, seq_len: int) -> DiffuSeqTeacher:
+def build_teacher(
+    params: DiffuSeqParams, vocab_size: int, seq_len: int, tokens: Sequence[str] | None = None
+) -> DiffuSeqTeacher:
     """A fresh DiffuSeq teacher (see ``dlmkit_diffuseq.teacher.build_teacher``)."""
     from dlmkit_diffuseq.teacher import build_teacher as build
 
-    return build(params, vocab_size=vocab_size, seq_len=seq_len)
+    return build(params, vocab_size=vocab_size, seq_len=seq_len, tokens=tokens)
 
 
 @hookimpl

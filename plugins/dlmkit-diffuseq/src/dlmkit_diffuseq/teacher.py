@@ -8,6 +8,7 @@ directly.  It adds the integer-timestep API: ``denoise(x_t, t)`` rescales ``t`` 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import cast
 
 import attrs
@@ -75,12 +76,15 @@ def _per_example(t: Tensor, x: Tensor) -> Tensor:
     return t.expand(x.size(0)) if t.dim() == 0 else t
 
 
-def build_teacher(params: DiffuSeqParams, vocab_size: int, seq_len: int) -> DiffuSeqTeacher:
+def build_teacher(
+    params: DiffuSeqParams, vocab_size: int, seq_len: int, tokens: Sequence[str] | None = None
+) -> DiffuSeqTeacher:
     """Registry factory: a freshly initialised teacher (PyTorch default init, as DiffuSeq has it).
 
     ``params.vocab_size`` wins when set (it may exceed the tokenizer's vocabulary, never fall short);
     otherwise the tokenizer's ``vocab_size`` is used.  ``params.seq_len`` is the teacher's sequence
-    length and must equal the data's ``seq_len``.  ``init_encoder = "minilm"`` then copies MiniLM.
+    length and must equal the data's ``seq_len``.  ``init_encoder = "minilm"`` then copies MiniLM
+    (its word embeddings matched to the tokenizer's ``tokens`` when ``embed_dim`` is 384).
     """
     if params.vocab_size is not None and params.vocab_size < vocab_size:
         raise UserError(
@@ -98,7 +102,7 @@ def build_teacher(params: DiffuSeqParams, vocab_size: int, seq_len: int) -> Diff
     if config.init_encoder == "minilm":
         from dlmkit_diffuseq.minilm import init_from_minilm
 
-        init_from_minilm(teacher)
+        init_from_minilm(teacher, tokens)
         # The stored config describes the architecture; the weights now carry the initialisation, so a
         # checkpoint rebuilds without re-reading MiniLM (or needing its package).
         teacher.config = attrs.evolve(config, init_encoder="none")
