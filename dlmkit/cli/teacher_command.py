@@ -9,14 +9,13 @@ import click
 import torch
 
 from dlmkit.engine.checkpoint import load_module
+from dlmkit.engine.pipeline import fresh_teacher
 from dlmkit.engine.run_folder import build_dataset, read_run_state, stored_path
-from dlmkit.engine.teacher_files import TEACHER_FILE, build_teacher, load_teacher, save_teacher
+from dlmkit.engine.teacher_files import TEACHER_FILE, load_teacher, save_teacher
 from dlmkit.errors import UserError
 from dlmkit.interfaces import Teacher
 from dlmkit.interfaces.teacher import as_module
-from dlmkit.plugins import get_registry
 from dlmkit.recipe.load import load_recipe
-from dlmkit.recipe.structure import unstructure
 
 
 @click.group("teacher")
@@ -50,15 +49,10 @@ def _from_training_checkpoint(folder: Path) -> Teacher:
     run_dir = folder.parents[2]
     recipe = load_recipe(run_dir / "resolved.toml")
     if recipe.teacher.checkpoint is not None:
-        base = load_teacher(recipe.teacher.checkpoint)
-        teacher = build_teacher(base.component, unstructure(base.config), base.vocab_size, base.seq_len, str(folder))
+        teacher = load_teacher(recipe.teacher.checkpoint)  # the architecture; the EMA weights replace its own
     else:
         dataset = build_dataset(recipe, run_dir)
-        entry = get_registry().get("teacher", recipe.teacher.name)
-        tokenizer = dataset.tokenizer
-        teacher = entry.factory(
-            recipe.teacher.params, vocab_size=tokenizer.vocab_size, seq_len=dataset.seq_len, tokens=tokenizer.tokens
-        )
+        teacher = fresh_teacher(recipe, dataset.tokenizer, dataset.seq_len)
     load_module(as_module(teacher), folder / "ema.safetensors")
     return teacher
 

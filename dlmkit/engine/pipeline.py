@@ -55,6 +55,11 @@ def _teacher(recipe: Recipe, tokenizer: Tokenizer, seq_len: int) -> Teacher:
                 f"[data] gives {tokenizer.vocab_size}; use the vocabulary the teacher was trained with"
             )
         return teacher
+    return fresh_teacher(recipe, tokenizer, seq_len)
+
+
+def fresh_teacher(recipe: Recipe, tokenizer: Tokenizer, seq_len: int) -> Teacher:
+    """A newly initialised teacher of the recipe's ``[teacher]`` component, sized for ``tokenizer``."""
     entry = get_registry().get("teacher", recipe.teacher.name)
     built: Teacher = entry.factory(
         recipe.teacher.params, vocab_size=tokenizer.vocab_size, seq_len=seq_len, tokens=tokenizer.tokens

@@ -31,7 +31,7 @@ def path_field(default: Any = attrs.NOTHING, keywords: tuple[str, ...] = (), **k
 
     ``keywords`` are values that are not paths (``vocab = "bert"``) and are left as they are.
     """
-    metadata = {**kwargs.pop("metadata", {}), PATH_METADATA: keywords or True}
+    metadata = {**kwargs.pop("metadata", {}), PATH_METADATA: keywords}
     return attrs.field(default=default, metadata=metadata, **kwargs)
 
 
@@ -168,8 +168,7 @@ class Structurer:
         if tp is str:
             if not isinstance(value, str):
                 return self.wrong(value, tp, where, key)
-            keywords = field.metadata.get(PATH_METADATA) if field is not None else None
-            if keywords and not (isinstance(keywords, tuple) and value in keywords):
+            if field is not None and PATH_METADATA in field.metadata and value not in field.metadata[PATH_METADATA]:
                 return resolve_path(value, self.base_dir)
             return value
         if tp is Path:
