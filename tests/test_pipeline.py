@@ -152,6 +152,7 @@ def test_teacher_training_can_start_from_an_earlier_teacher_file(tmp_path: Path)
 def test_teacher_export_from_a_run_folder_and_from_a_checkpoint(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from dlmkit.engine.checkpoint import read_metadata
     from dlmkit.engine.teacher_files import load_teacher
 
     run_recipe(load_recipe(TINY, SHORT), output_dir=tmp_path / "run", progress=False)
@@ -166,3 +167,8 @@ def test_teacher_export_from_a_run_folder_and_from_a_checkpoint(
     a = load_teacher(tmp_path / "from_run" / "teacher.safetensors").state_dict()
     b = load_teacher(tmp_path / "from_ckpt" / "teacher.safetensors").state_dict()
     assert all(torch.equal(a[k], b[k]) for k in a)  # the run's teacher is the EMA of its last checkpoint
+    for dest in ("from_run", "from_ckpt"):  # provenance without this machine's paths: the file ships
+        meta = read_metadata(tmp_path / dest / "teacher.safetensors")
+        assert (meta["stage"], meta["step"]) == ("teacher", "8")
+        assert str(tmp_path) not in "".join(meta.values())
+    assert "val_loss" in read_metadata(tmp_path / "from_run" / "teacher.safetensors")

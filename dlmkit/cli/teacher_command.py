@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
 import click
 import torch
 
-from dlmkit.engine.checkpoint import load_module
+from dlmkit.engine.checkpoint import load_module, read_metadata
 from dlmkit.engine.pipeline import fresh_teacher
 from dlmkit.engine.run_folder import build_dataset, read_run_state, stored_path
 from dlmkit.engine.teacher_files import TEACHER_FILE, load_teacher, save_teacher
@@ -33,7 +34,7 @@ def import_command(src: Path, dest: Path) -> None:
     """
     teacher = load_teacher(src)
     target = dest if dest.suffix == ".safetensors" else dest / TEACHER_FILE
-    save_teacher(teacher, target, {"imported_from": str(src.resolve())})
+    save_teacher(teacher, target, {"imported_from": src.resolve().name})
     params = sum(p.numel() for p in teacher.parameters())
     click.echo(
         f"wrote {target} ({teacher.component}, {params:,} parameters, "
@@ -55,6 +56,18 @@ def _from_training_checkpoint(folder: Path) -> Teacher:
         teacher = fresh_teacher(recipe, dataset.tokenizer, dataset.seq_len)
     load_module(as_module(teacher), folder / "ema.safetensors")
     return teacher
+
+
+PROVENANCE_KEYS = ("stage", "step", "val_loss")
+
+
+def _provenance(source: Path) -> dict[str, str]:
+    """Which stage and step an exported teacher comes from, without this machine's paths (it ships)."""
+    if source.is_file():
+        found = read_metadata(source)
+    else:
+        found = {k: str(v) for k, v in json.loads((source / "meta.json").read_text()).items()}
+    return {"exported_from": source.name, **{k: found[k] for k in PROVENANCE_KEYS if k in found}}
 
 
 def _teacher_file(src: Path) -> Path:
@@ -87,7 +100,7 @@ def export_command(src: Path, dest: Path, dtype: str) -> None:
         source = _teacher_file(src)
         teacher = load_teacher(source)
     dest.mkdir(parents=True, exist_ok=True)
-    save_teacher(teacher, dest / TEACHER_FILE, {"exported_from": str(source.resolve())}, dtype=DTYPES[dtype])
+    save_teacher(teacher, dest / TEACHER_FILE, _provenance(source), dtype=DTYPES[dtype])
     for vocab in (source.parent / "vocab.txt", source.parent.parent / "vocab.txt", src / "vocab.txt"):
         if vocab.is_file():
             shutil.copyfile(vocab, dest / "vocab.txt")
