@@ -121,6 +121,14 @@ def test_usual_samplers(run: Path) -> None:
     assert named.nfe() == 2000
 
 
+def test_a_named_sampler_takes_the_recipes_t_init_for_the_teacher_too(run: Path) -> None:
+    opened = open_source(run, ["runtime.threads=1", "sampler.t_init=1234"])
+    like, total = opened.student_sampler, opened.schedule.num_timesteps
+    for role in ("teacher", "student"):
+        one_step = choose_sampler(role, "one_step", None, like, total)
+        assert one_step.params.t_init == 1234  # type: ignore[attr-defined]
+
+
 def test_run_files_are_found_inside_a_moved_run_folder(tmp_path: Path) -> None:
     target = tmp_path / "moved" / "stage2" / "best" / "student.safetensors"
     target.parent.mkdir(parents=True)

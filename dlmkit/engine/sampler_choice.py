@@ -54,8 +54,12 @@ def make_sampler(name: str, steps: int | None = None, like: ComponentRef | None 
 def choose_sampler(
     role: str, name: str | None, steps: int | None, student_sampler: ComponentRef, num_timesteps: int
 ) -> Sampler:
-    """The sampler for ``role`` ("teacher" or "student"): ``name`` if given, else the usual one."""
-    like = student_sampler if role == "student" else None
+    """The sampler for ``role`` ("teacher" or "student"): ``name`` if given, else the usual one.
+
+    A named sampler with a ``t_init`` takes the recipe's, for the teacher too: the teacher's one-step
+    prediction at that ``t_init`` is the student before distillation.
+    """
+    like = student_sampler
     if name == TEACHER_DEFAULT and steps is None:
         steps = num_timesteps  # ancestral without a count means every timestep, as DiffuSeq samples
     if name is not None:
