@@ -59,19 +59,18 @@ def choose_sampler(
     A named sampler with a ``t_init`` takes the recipe's, for the teacher too: the teacher's one-step
     prediction at that ``t_init`` is the student before distillation.
     """
-    like = student_sampler
     if name == TEACHER_DEFAULT and steps is None:
         steps = num_timesteps  # ancestral without a count means every timestep, as DiffuSeq samples
     if name is not None:
-        return make_sampler(name, steps, like)
+        return make_sampler(name, steps, student_sampler)
     if role == "teacher":
         return make_sampler(TEACHER_DEFAULT, steps if steps is not None else num_timesteps)
     if steps is None or (steps == 1 and student_sampler.name == STUDENT_ONE_STEP):
         built: Sampler = get_registry().get("sampler", student_sampler.name).factory(student_sampler.params)
         return built
     if steps == 1:
-        return make_sampler(STUDENT_ONE_STEP, None, like)
-    return make_sampler(STUDENT_MULTISTEP, steps, like)
+        return make_sampler(STUDENT_ONE_STEP, None, student_sampler)
+    return make_sampler(STUDENT_MULTISTEP, steps, student_sampler)
 
 
 def steps_of(sampler: Sampler) -> int:
