@@ -96,6 +96,13 @@ class Plugins:
         self.provenance[name] = (distribution, version, builtin)
         self._registry = None
 
+    def unregister_plugin(self, plugin: ModuleType | object) -> None:
+        """Remove a plugin registered with ``register_plugin``; the registry is rebuilt without it."""
+        name = self.manager.get_name(plugin)
+        self.manager.unregister(plugin)
+        self.provenance.pop(name or "", None)
+        self._registry = None
+
     def _fail(self, name: str, distribution: str, version: str, exc: BaseException) -> None:
         error = f"{type(exc).__name__}: {exc}"
         if strict_mode():

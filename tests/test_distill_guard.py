@@ -13,8 +13,8 @@ from dlmkit.engine.pipeline import run_recipe
 from dlmkit.errors import TrainingDiverged
 from dlmkit.hookspecs import Register, hookimpl
 from dlmkit.interfaces import DistillContext, LossOutput
-from dlmkit.plugins import get_plugins
 from dlmkit.recipe.load import load_recipe
+from dlmkit.testing.temporary_plugin import temporary_plugin
 from tests.test_pipeline import SHORT, TINY
 
 
@@ -52,12 +52,8 @@ class FlakyPlugin:
 
 @pytest.fixture
 def flaky() -> Iterator[None]:
-    plugins = get_plugins()
-    plugin = FlakyPlugin()
-    plugins.register_plugin(plugin, "flaky-test", "tests", "0", builtin=False)
-    yield
-    plugins.manager.unregister(plugin)
-    plugins._registry = None
+    with temporary_plugin(FlakyPlugin(), "flaky-test"):
+        yield
 
 
 def test_non_finite_steps_are_skipped_then_the_run_stops_naming_the_checkpoint(tmp_path: Path, flaky: None) -> None:

@@ -13,8 +13,8 @@ from dlmkit.engine.pipeline import run_recipe
 from dlmkit.errors import UserError
 from dlmkit.hookspecs import Register, hookimpl
 from dlmkit.interfaces import DistillContext, LossOutput
-from dlmkit.plugins import get_plugins
 from dlmkit.recipe.load import load_recipe
+from dlmkit.testing.temporary_plugin import temporary_plugin
 from tests.test_pipeline import SHORT, TINY
 
 
@@ -54,13 +54,9 @@ class CountingPlugin:
 
 @pytest.fixture
 def counting() -> Iterator[list[Counting]]:
-    plugins = get_plugins()
-    plugin = CountingPlugin()
-    plugins.register_plugin(plugin, "counting-test", "tests", "0", builtin=False)
-    Counting.built.clear()
-    yield Counting.built
-    plugins.manager.unregister(plugin)
-    plugins._registry = None
+    with temporary_plugin(CountingPlugin(), "counting-test"):
+        Counting.built.clear()
+        yield Counting.built
 
 
 def test_generator_waits_for_the_warmup_steps(tmp_path: Path, counting: list[Counting]) -> None:

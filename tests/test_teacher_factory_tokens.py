@@ -10,8 +10,8 @@ import pytest
 from dlmkit.data.wordpiece import read_vocab_file
 from dlmkit.engine.pipeline import run_recipe
 from dlmkit.hookspecs import Register, hookimpl
-from dlmkit.plugins import get_plugins
 from dlmkit.recipe.load import load_recipe
+from dlmkit.testing.temporary_plugin import temporary_plugin
 from dlmkit.testing.toy_teacher import ToyTeacher, ToyTeacherParams, build_toy_teacher
 from tests.test_pipeline import SHORT, TINY
 
@@ -33,13 +33,9 @@ class RecordingPlugin:
 
 @pytest.fixture
 def recording() -> Iterator[list[Sequence[str] | None]]:
-    plugins = get_plugins()
-    plugin = RecordingPlugin()
-    plugins.register_plugin(plugin, "recording-test", "tests", "0", builtin=False)
-    SEEN.clear()
-    yield SEEN
-    plugins.manager.unregister(plugin)
-    plugins._registry = None
+    with temporary_plugin(RecordingPlugin(), "recording-test"):
+        SEEN.clear()
+        yield SEEN
 
 
 def test_the_factory_gets_the_run_vocabulary_in_id_order(tmp_path: Path, recording: list[Sequence[str] | None]) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 import safetensors
 
-from dlmkit.engine.checkpoint import latest_checkpoint, read_metadata
+from dlmkit.engine.checkpoint import CHECKPOINT_META, latest_checkpoint, read_metadata
 from dlmkit.errors import CheckpointError
 
 
@@ -18,7 +18,7 @@ def inspect_command(checkpoint: Path) -> None:
     """Show metadata, tensors and parameter counts of a checkpoint file or folder."""
     if checkpoint.is_dir():
         target = latest_checkpoint(checkpoint) or checkpoint
-        meta_file = target / "meta.json"
+        meta_file = target / CHECKPOINT_META
         if meta_file.is_file():
             click.echo(f"checkpoint folder: {target}")
             click.echo(meta_file.read_text(encoding="utf-8"))

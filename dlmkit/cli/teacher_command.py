@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
 import click
 import torch
 
-from dlmkit.engine.checkpoint import load_module, read_metadata
+from dlmkit.engine.checkpoint import CHECKPOINT_META, load_module, read_checkpoint_meta, read_metadata
 from dlmkit.engine.pipeline import fresh_teacher
 from dlmkit.engine.run_folder import build_dataset, read_run_state, stored_path
 from dlmkit.engine.teacher_files import TEACHER_FILE, load_teacher, save_teacher
@@ -63,11 +62,8 @@ PROVENANCE_KEYS = ("stage", "step", "val_loss")
 
 def _provenance(source: Path) -> dict[str, str]:
     """Which stage and step an exported teacher comes from, without this machine's paths (it ships)."""
-    if source.is_file():
-        found = read_metadata(source)
-    else:
-        found = {k: str(v) for k, v in json.loads((source / "meta.json").read_text()).items()}
-    return {"exported_from": source.name, **{k: found[k] for k in PROVENANCE_KEYS if k in found}}
+    found = read_metadata(source) if source.is_file() else read_checkpoint_meta(source)
+    return {"exported_from": source.name, **{k: str(found[k]) for k in PROVENANCE_KEYS if k in found}}
 
 
 def _teacher_file(src: Path) -> Path:
@@ -92,7 +88,7 @@ def export_command(src: Path, dest: Path, dtype: str) -> None:
     SRC is a teacher file, a run folder (its last train_teacher stage), or one of a train_teacher
     stage's checkpoint folders (its EMA weights).
     """
-    if (src / "ema.safetensors").is_file() and (src / "meta.json").is_file():
+    if (src / "ema.safetensors").is_file() and (src / CHECKPOINT_META).is_file():
         source = src
         teacher = _from_training_checkpoint(src)
         src = src.parents[2]

@@ -23,6 +23,7 @@ from dlmkit.engine.atomic import atomic_directory, write_file_atomic, write_text
 from dlmkit.errors import CheckpointError
 
 LATEST = "latest"
+CHECKPOINT_META = "meta.json"
 
 
 def save_module(module: nn.Module, path: Path, metadata: Mapping[str, str] | None = None) -> None:
@@ -97,7 +98,7 @@ def write_checkpoint(
         for name, module in modules.items():
             safetensors.torch.save_model(module, str(tmp / f"{name}.safetensors"), metadata={"step": str(step)})
         torch.save(state, tmp / "trainer_state.pt")
-        (tmp / "meta.json").write_text(json.dumps({**meta, "step": step}, indent=2, default=str), encoding="utf-8")
+        (tmp / CHECKPOINT_META).write_text(json.dumps({**meta, "step": step}, indent=2, default=str), encoding="utf-8")
     write_text_atomic(folder / LATEST, target.name + "\n")
     steps = sorted(p for p in folder.glob("step_*") if p.is_dir() and not p.name.endswith(".tmp"))
     for old in steps[:-keep] if keep > 0 else []:
@@ -112,7 +113,13 @@ def latest_checkpoint(folder: Path) -> Path | None:
     if not pointer.is_file():
         return None
     target = folder / pointer.read_text(encoding="utf-8").strip()
-    return target if (target / "meta.json").is_file() else None
+    return target if (target / CHECKPOINT_META).is_file() else None
+
+
+def read_checkpoint_meta(target: Path) -> dict[str, Any]:
+    """What a checkpoint folder says of itself: its stage, kind and step."""
+    loaded: dict[str, Any] = json.loads((target / CHECKPOINT_META).read_text(encoding="utf-8"))
+    return loaded
 
 
 def read_checkpoint(target: Path, modules: Mapping[str, nn.Module]) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """Reusable checks for plugin authors: run them in your plugin's own tests.
 
-``from dlmkit.testing import check_teacher, check_objective, check_sampler, check_schedule``.
+``from dlmkit.testing import check_teacher, check_objective, check_sampler, check_schedule``;
+``temporary_plugin`` registers a plugin object for one test.
 Names are imported on first use, so that the toy plugin (registered from this package on every
 start) does not pull in hypothesis, a test-only dependency.
 """
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
     from dlmkit.testing.sampler_contract import check_sampler as check_sampler
     from dlmkit.testing.schedule_contract import check_schedule as check_schedule
     from dlmkit.testing.teacher_contract import check_teacher as check_teacher
+    from dlmkit.testing.temporary_plugin import temporary_plugin as temporary_plugin
     from dlmkit.testing.toy_teacher import ToyTeacherParams as ToyTeacherParams
     from dlmkit.testing.toy_teacher import build_toy_teacher as build_toy_teacher
 
@@ -27,6 +29,7 @@ _EXPORTS: dict[str, str] = {
     "check_sampler": "dlmkit.testing.sampler_contract",
     "check_schedule": "dlmkit.testing.schedule_contract",
     "TeacherContexts": "dlmkit.testing.distill_contexts",
+    "temporary_plugin": "dlmkit.testing.temporary_plugin",
     "ToyTeacherParams": "dlmkit.testing.toy_teacher",
     "build_toy_teacher": "dlmkit.testing.toy_teacher",
 }
