@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -110,3 +111,15 @@ def test_teacher_stored_in_fp16_loads_as_float32_with_rounded_weights(tmp_path: 
         assert got.dtype == value.dtype, key
         if value.is_floating_point():
             assert torch.equal(got, value.half().float()), key
+
+
+def test_saved_files_get_the_permissions_a_plain_open_would(tmp_path: Path) -> None:
+    """safetensors writes its own 0600 file; a shipped or shared checkpoint must stay readable."""
+    mask = os.umask(0o022)
+    try:
+        save_teacher(toy(), tmp_path / "teacher.safetensors")
+        ckpt.save_module(toy(), tmp_path / "module.safetensors")
+    finally:
+        os.umask(mask)
+    for name in ("teacher.safetensors", "module.safetensors"):
+        assert (tmp_path / name).stat().st_mode & 0o777 == 0o644, name

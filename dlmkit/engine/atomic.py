@@ -31,9 +31,11 @@ def write_file_atomic(path: Path, write: Callable[[Path], None]) -> None:
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     tmp = Path(tmp_name)
-    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file what a plain open() would
     try:
         write(tmp)
+        # mkstemp makes 0600, and writers that create their own file (safetensors does) keep that:
+        # give the result what a plain open() would.
+        os.chmod(tmp, 0o666 & ~_umask())
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
         os.replace(tmp, path)
