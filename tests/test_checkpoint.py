@@ -123,3 +123,16 @@ def test_saved_files_get_the_permissions_a_plain_open_would(tmp_path: Path) -> N
         os.umask(mask)
     for name in ("teacher.safetensors", "module.safetensors"):
         assert (tmp_path / name).stat().st_mode & 0o777 == 0o644, name
+
+
+def test_checkpoint_folders_get_the_permissions_a_plain_mkdir_would(tmp_path: Path) -> None:
+    mask = os.umask(0o022)
+    try:
+        ckpt.write_checkpoint(tmp_path, 3, {"model": toy()}, {}, {"stage": "s"})
+    finally:
+        os.umask(mask)
+    target = ckpt.latest_checkpoint(tmp_path)
+    assert target is not None
+    assert target.stat().st_mode & 0o777 == 0o755
+    for item in target.iterdir():
+        assert item.stat().st_mode & 0o777 == 0o644, item.name

@@ -19,10 +19,16 @@ def _fsync_dir(path: Path) -> None:
             os.close(fd)
 
 
-def _umask() -> int:
+def _as_plain_open_would(path: Path) -> None:
+    """Give ``path`` (and what a folder holds) the permissions a plain open() or mkdir() would.
+
+    mkstemp and mkdtemp make 0600 and 0700, and writers that create their own file (safetensors
+    does) keep 0600: a checkpoint or a shipped teacher would be readable by its owner only.
+    """
     mask = os.umask(0)
     os.umask(mask)
-    return mask
+    for item in [path, *path.rglob("*")] if path.is_dir() else [path]:
+        os.chmod(item, (0o777 if item.is_dir() else 0o666) & ~mask)
 
 
 def write_file_atomic(path: Path, write: Callable[[Path], None]) -> None:
@@ -33,9 +39,7 @@ def write_file_atomic(path: Path, write: Callable[[Path], None]) -> None:
     tmp = Path(tmp_name)
     try:
         write(tmp)
-        # mkstemp makes 0600, and writers that create their own file (safetensors does) keep that:
-        # give the result what a plain open() would.
-        os.chmod(tmp, 0o666 & ~_umask())
+        _as_plain_open_would(tmp)
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
         os.replace(tmp, path)
@@ -59,6 +63,7 @@ def atomic_directory(path: Path) -> Iterator[Path]:
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
     try:
         yield tmp
+        _as_plain_open_would(tmp)
         if path.exists():
             old = path.with_name(f".{path.name}.old")
             if old.exists():
