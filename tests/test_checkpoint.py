@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -113,24 +114,28 @@ def test_teacher_stored_in_fp16_loads_as_float32_with_rounded_weights(tmp_path: 
             assert torch.equal(got, value.half().float()), key
 
 
-def test_saved_files_get_the_permissions_a_plain_open_would(tmp_path: Path) -> None:
-    """safetensors writes its own 0600 file; a shipped or shared checkpoint must stay readable."""
+@pytest.fixture
+def umask_022() -> Iterator[None]:
+    """The usual umask, whatever the test runner's is, restored afterwards."""
     mask = os.umask(0o022)
     try:
-        save_teacher(toy(), tmp_path / "teacher.safetensors")
-        ckpt.save_module(toy(), tmp_path / "module.safetensors")
+        yield
     finally:
         os.umask(mask)
+
+
+@pytest.mark.usefixtures("umask_022")
+def test_saved_files_get_the_permissions_a_plain_open_would(tmp_path: Path) -> None:
+    """safetensors writes its own 0600 file; a shipped or shared checkpoint must stay readable."""
+    save_teacher(toy(), tmp_path / "teacher.safetensors")
+    ckpt.save_module(toy(), tmp_path / "module.safetensors")
     for name in ("teacher.safetensors", "module.safetensors"):
         assert (tmp_path / name).stat().st_mode & 0o777 == 0o644, name
 
 
+@pytest.mark.usefixtures("umask_022")
 def test_checkpoint_folders_get_the_permissions_a_plain_mkdir_would(tmp_path: Path) -> None:
-    mask = os.umask(0o022)
-    try:
-        ckpt.write_checkpoint(tmp_path, 3, {"model": toy()}, {}, {"stage": "s"})
-    finally:
-        os.umask(mask)
+    ckpt.write_checkpoint(tmp_path, 3, {"model": toy()}, {}, {"stage": "s"})
     target = ckpt.latest_checkpoint(tmp_path)
     assert target is not None
     assert target.stat().st_mode & 0o777 == 0o755
