@@ -14,6 +14,7 @@ import torch
 import dlmkit.data
 import dlmkit.hookspecs
 from dlmkit.data.diffuseq_jsonl import DATA_ROOT_ENV, DiffuSeqJsonl, DiffuSeqJsonlParams
+from dlmkit.data.modes import ModesDataset, ModesParams
 from dlmkit.data.packing import pack
 from dlmkit.data.synthetic import SyntheticPairs, SyntheticPairsParams
 from dlmkit.errors import UserError
@@ -166,6 +167,7 @@ def test_register_datasets_hookimpl() -> None:
     assert [(n, f, p) for n, f, p, _ in seen] == [
         ("diffuseq_jsonl", DiffuSeqJsonl, DiffuSeqJsonlParams),
         ("synthetic", SyntheticPairs, SyntheticPairsParams),
+        ("modes", ModesDataset, ModesParams),
     ]
     assert seen[0][3]
 

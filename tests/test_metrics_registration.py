@@ -12,7 +12,7 @@ import dlmkit.hookspecs
 import dlmkit.metrics
 from dlmkit.interfaces import Metric
 
-NAMES = {"bleu", "rouge_l", "dist1", "avg_len", "self_bleu", "div4", "sacrebleu", "bertscore"}
+NAMES = {"bleu", "rouge_l", "dist1", "avg_len", "self_bleu", "div4", "sacrebleu", "bertscore", "validity", "mode_tv"}
 
 
 def _registered() -> dict[str, dict[str, Any]]:

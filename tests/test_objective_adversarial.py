@@ -17,7 +17,7 @@ LOG2 = math.log(2.0)
 
 
 def plain() -> AdversarialParams:
-    return AdversarialParams(weighting="one", disc_weighting="one", scale_by_elements=False)
+    return AdversarialParams(weighting="one", disc_weighting="one")
 
 
 @given(t=st.integers(0, T - 1), seed=st.integers(0, 100))
@@ -35,14 +35,18 @@ def test_zero_logits_give_log_2_on_both_sides(t: int, seed: int) -> None:
     assert gen_out.terms["adv_bce"] == pytest.approx(LOG2)
 
 
-def test_element_scaling_multiplies_by_the_target_size() -> None:
-    make = ContextMaker(psi=ConstantFeatures(MlpDenoiser(seed=1)), t=10)
-    ctx = make("psi")
-    out = Adversarial(AdversarialParams(disc_weighting="one", scale_by_elements=True)).psi_loss(ctx)
-    dim = ctx.x_gen.shape[-1]
-    n_fake, n_real = ctx.mask.sum(1) * dim, ctx.real_mask.sum(1) * dim
-    expected = (0.5 * LOG2 * (n_fake + n_real)).double().mean()
-    assert out.loss.item() == pytest.approx(expected.item())
+def test_discriminator_loss_does_not_grow_with_the_target_size() -> None:
+    """SiDA adds the per-token mean BCE to psi's loss as it is: no element count (log 2 at zero logits)."""
+    for dim in (4, 16):
+        make = ContextMaker(
+            teacher=MlpDenoiser(seed=0, embed_dim=dim),
+            psi=ConstantFeatures(MlpDenoiser(seed=1, embed_dim=dim)),
+            dim=dim,
+            t=10,
+        )
+        assert Adversarial(AdversarialParams(disc_weighting="one")).psi_loss(make("psi")).loss.item() == pytest.approx(
+            LOG2
+        )
 
 
 @given(t=st.integers(0, T - 1), seed=st.integers(0, 100))
@@ -87,11 +91,11 @@ def test_logits_are_clamped_to_ten(value: float) -> None:
     assert out.terms["adv_bce_fake"] == pytest.approx(math.log1p(math.exp(logit)))
 
 
-@given(value=st.floats(-20.0, 20.0), scale=st.booleans())
+@given(value=st.floats(-20.0, 20.0), weighting=st.sampled_from(["one", "sid_legacy"]))
 @settings(max_examples=15)
-def test_gan_terms_are_never_negative(value: float, scale: bool) -> None:
+def test_gan_terms_are_never_negative(value: float, weighting: str) -> None:
     make = ContextMaker(psi=ConstantFeatures(MlpDenoiser(seed=1), value=value), t=100)
-    objective = Adversarial(AdversarialParams(scale_by_elements=scale))
+    objective = Adversarial(AdversarialParams(weighting=weighting))  # type: ignore[arg-type]
     assert objective.psi_loss(make("psi")).loss.item() >= 0.0
     assert objective.generator_loss(make("generator")).loss.item() >= 0.0
 

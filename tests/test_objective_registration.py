@@ -11,6 +11,7 @@ from dlmkit.interfaces import Objective
 from dlmkit.objectives import register_objectives
 from dlmkit.objectives.adversarial import AdversarialParams
 from dlmkit.objectives.sid import SidParams
+from dlmkit.objectives.sid_gan import SidGanParams
 
 
 def _registered() -> dict[str, tuple[Any, Any, str]]:
@@ -44,7 +45,7 @@ def test_params_are_frozen() -> None:
         (lambda: SidParams(weighting="karras"), "'weighting' must be in"),  # type: ignore[arg-type]
         (lambda: SidParams(lambda_g=0.0), "'lambda_g' must be > 0"),
         (lambda: SidParams(alpha=True), "'alpha' must be a number"),
-        (lambda: AdversarialParams(scale_by_elements=1), "'scale_by_elements' must be true or false"),  # type: ignore[arg-type]
+        (lambda: SidGanParams(gan_scale=0.0), "'gan_scale' must be > 0"),
         (lambda: AdversarialParams(disc_weighting="sid_legacy"), "'disc_weighting' must be in"),  # type: ignore[arg-type]
     ],
 )

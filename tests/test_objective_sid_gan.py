@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -20,15 +21,44 @@ COEFFICIENTS = st.sampled_from([0.1, 0.5, 0.9, 1.0])
 def test_losses_are_the_weighted_sums_of_sid_and_adversarial(
     a_dsm: float, b_psi: float, a_sd: float, b_g: float, seed: int
 ) -> None:
-    objective = SidGan(SidGanParams(a_dsm=a_dsm, b_adv_psi=b_psi, a_sd=a_sd, b_adv_g=b_g))
+    params = SidGanParams(a_dsm=a_dsm, b_adv_psi=b_psi, a_sd=a_sd, b_adv_g=b_g)
+    objective = SidGan(params)
     make = ContextMaker(seed=seed)  # every call replays the same data, timesteps and noise
     psi = objective.psi_loss(make("psi")).loss
     expected_psi = a_dsm * Sid().psi_loss(make("psi")).loss + b_psi * Adversarial().psi_loss(make("psi")).loss
     torch.testing.assert_close(psi, expected_psi)
     gen = objective.generator_loss(make("generator")).loss
-    expected_gen = a_sd * Sid().generator_loss(make("generator")).loss
-    expected_gen = expected_gen + b_g * Adversarial().generator_loss(make("generator")).loss
+    expected_gen = a_sd * params.sid_scale * Sid().generator_loss(make("generator")).loss
+    expected_gen = expected_gen + b_g * params.gan_scale * sida_gan_reference(make)
     torch.testing.assert_close(gen, expected_gen)
+
+
+def sida_gan_reference(make: ContextMaker) -> torch.Tensor:
+    """SiDA's generator GAN term by hand: ``mean_i w_i * N_m,i * mean_tok BCE(logit, 1)``."""
+    ctx = make("generator")
+    x_gen = ctx.x_gen
+    t = ctx.sample_t(x_gen.shape[0])
+    eps = ctx.noise_like(x_gen)
+    x_t = ctx.noised(x_gen, t, eps, ctx.mask)
+    teacher_pred = ctx.teacher.denoise(x_t, t)
+    _, hidden = ctx.psi.denoise_with_features(x_t, t)
+    logits = ctx.logits(hidden)
+    m = ctx.mask.to(x_gen.dtype)
+    w = 1.0 / ((x_gen - teacher_pred).abs() * m[..., None]).sum((1, 2)).div(m.sum(1) * x_gen.shape[-1]).clamp_min(1e-5)
+    bce = F.binary_cross_entropy_with_logits(logits, torch.ones_like(logits), reduction="none")
+    per_token = (bce * m).sum(1) / m.sum(1)
+    return (w.detach() * per_token * m.sum(1) * x_gen.shape[-1]).mean()
+
+
+def test_gan_to_sid_ratio_follows_sida_and_not_the_element_count() -> None:
+    """SiDA multiplies the GAN BCE by the element count, so doubling the width leaves GAN/SiD alone."""
+    ratios = []
+    for dim in (4, 8):
+        make = ContextMaker(teacher=MlpDenoiser(seed=0, embed_dim=dim), dim=dim, seed=3, t=300)
+        out = SidGan().generator_loss(make("generator"))
+        ratios.append(out.terms["adv"] * 0.01 / (out.terms["sid"] * 100.0))
+    assert ratios[0] != 0.0
+    assert abs(ratios[1] / ratios[0] - 1.0) < 1.0
 
 
 def test_one_psi_forward_per_update_side() -> None:

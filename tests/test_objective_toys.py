@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -12,6 +13,7 @@ from torch import Tensor, nn
 
 from dlmkit.injectors.replace_condition import ReplaceCondition
 from dlmkit.interfaces import ConditioningInjector, Denoiser, DistillContext, NoiseSchedule
+from dlmkit.objectives.discriminator import LOGIT_CLAMP
 from dlmkit.schedules.discrete import DiscreteSchedule
 from dlmkit.schedules.sqrt import SqrtScheduleParams, build_sqrt_schedule
 
@@ -57,6 +59,11 @@ class MlpDenoiser(nn.Module):
 
     def round(self, x: Tensor) -> Tensor:
         return torch.cdist(x, self.table.weight[None].expand(x.shape[0], -1, -1)).argmin(-1)
+
+
+def channel_mean_logits(hidden: Tensor) -> Tensor:
+    """A parameter-free head for loss-algebra tests: constant hidden states give that constant as logit."""
+    return hidden.mean(-1).clamp(-LOGIT_CLAMP, LOGIT_CLAMP)
 
 
 class ConstantFeatures(nn.Module):
@@ -135,6 +142,7 @@ class ContextMaker:
     t: int | None = None
     dtype: torch.dtype = torch.float64
     theta: Tensor = attrs.field(factory=lambda: torch.empty(0))
+    discriminator: Callable[[Tensor], Tensor] = attrs.field(factory=lambda: channel_mean_logits)
 
     def __attrs_post_init__(self) -> None:
         if self.psi is None:
@@ -177,6 +185,7 @@ class ContextMaker:
             real_mask=prefix_mask(self.batch, self.length, real_cuts),
             sample_t=sample_t,
             generator=draws,
+            discriminator=self.discriminator,
         )
 
 

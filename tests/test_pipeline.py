@@ -44,7 +44,8 @@ def test_tiny_recipe_runs_through_the_cli(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     results = json.loads((out / "results.json").read_text())
-    assert set(results) == {"student", "teacher"}
+    assert set(results) == {"student", "teacher", "objective"}
+    assert results["objective"] == "sid_gan"
     assert results["student"]["nfe"] == 1 and results["teacher"]["nfe"] == 20
     assert 0.0 <= results["student"]["bleu"] <= 1.0
     assert {"self_bleu", "div4", "rouge_l", "dist1", "avg_len", "seconds_per_seq"} <= set(results["student"])

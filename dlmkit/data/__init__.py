@@ -13,6 +13,7 @@ from dlmkit.data.decoding import (
 )
 from dlmkit.data.diffuseq_jsonl import DATA_ROOT_ENV, DiffuSeqJsonl, DiffuSeqJsonlParams
 from dlmkit.data.jsonl import read_jsonl_pairs
+from dlmkit.data.modes import ModesDataset, ModesParams
 from dlmkit.data.packing import condition_length, pack, pack_batch, truncated_lengths
 from dlmkit.data.synthetic import SyntheticPairs, SyntheticPairsParams
 from dlmkit.data.wordpiece import WordPieceTokenizer, clean_up_tokenization, default_vocab_path, write_vocab_file
@@ -23,6 +24,8 @@ __all__ = [
     "CustomVocabParams",
     "DiffuSeqJsonl",
     "DiffuSeqJsonlParams",
+    "ModesDataset",
+    "ModesParams",
     "SyntheticPairs",
     "SyntheticPairsParams",
     "WordPieceTokenizer",
@@ -47,7 +50,7 @@ __all__ = [
 
 @hookimpl
 def register_datasets(register: Register) -> None:
-    """Register the built-in ``diffuseq_jsonl`` dataset."""
+    """Register the built-in datasets: ``diffuseq_jsonl``, ``synthetic`` and the proof's ``modes``."""
     register(
         "diffuseq_jsonl",
         DiffuSeqJsonl,
@@ -56,4 +59,10 @@ def register_datasets(register: Register) -> None:
     )
     register(
         "synthetic", SyntheticPairs, params=SyntheticPairsParams, summary="Random pairs of given sizes, for benchmarks"
+    )
+    register(
+        "modes",
+        ModesDataset,
+        params=ModesParams,
+        summary="Known-answer task: each source has K equally likely exact answers (copy, reverse, ...)",
     )

@@ -12,7 +12,15 @@ from typing import cast
 import torch
 from torch import Tensor
 
-from dlmkit.engine.checkpoint import latest_checkpoint, read_checkpoint, rng_state, set_rng_state, write_checkpoint
+from dlmkit.engine.checkpoint import (
+    latest_checkpoint,
+    load_module,
+    read_checkpoint,
+    rng_state,
+    save_module,
+    set_rng_state,
+    write_checkpoint,
+)
 from dlmkit.engine.components import build_named
 from dlmkit.engine.context import RunContext, StageResult
 from dlmkit.engine.ema import EMA
@@ -22,8 +30,9 @@ from dlmkit.engine.progress import StageProgress
 from dlmkit.engine.teacher_files import load_teacher, save_teacher
 from dlmkit.engine.teacher_training import stage_seed
 from dlmkit.errors import TrainingDiverged, UserError
-from dlmkit.interfaces import Batch, DistillContext, Objective, Teacher
+from dlmkit.interfaces import Batch, DistillContext, Metric, Objective, Teacher
 from dlmkit.interfaces.teacher import as_module
+from dlmkit.objectives.discriminator import HEAD_FILE, DiscriminatorHead, feature_width
 from dlmkit.plugins import get_registry
 from dlmkit.recipe.stages import DistillStage, OptimSpec
 
@@ -62,11 +71,12 @@ def _finite(loss: Tensor, params: list[torch.nn.Parameter]) -> bool:
 
 
 class PsiStep(torch.nn.Module):
-    """psi's loss as a module: the unit DistributedDataParallel wraps for psi updates."""
+    """psi's loss as a module: the unit DistributedDataParallel wraps for psi updates (head included)."""
 
-    def __init__(self, psi: Teacher, objective: Objective):
+    def __init__(self, psi: Teacher, head: DiscriminatorHead, objective: Objective):
         super().__init__()
         self.psi = as_module(psi)
+        self.head = head
         self.objective = objective
 
     def forward(self, ctx: DistillContext) -> tuple[Tensor, dict[str, float]]:
@@ -118,8 +128,13 @@ class Distiller:
         self.student = _copy_of(self.teacher, init.student if init else None).to(self.device)
         psi_from = init.psi if (init is not None and stage.init_psi == "previous") else None
         self.psi = _copy_of(self.teacher, psi_from).to(self.device)
+        # psi's discriminator head is part of psi: fresh with a fresh psi, carried over with psi otherwise
+        width = feature_width(self.psi, self.teacher.seq_len, self.teacher.embed_dim, self.device)
+        self.head = DiscriminatorHead(width).to(self.device)
+        if psi_from is not None and (psi_from.parent / HEAD_FILE).exists():
+            load_module(self.head, psi_from.parent / HEAD_FILE)
         self.student_params = _trainable(self.student)
-        self.psi_params = _trainable(self.psi)
+        self.psi_params = [*_trainable(self.psi), *self.head.parameters()]
         self.opt_g = _optimizer(self.student_params, stage.optim.generator)
         self.opt_psi = _optimizer(self.psi_params, stage.optim.psi)
         self.ema = EMA(as_module(self.student), stage.ema_decay) if stage.ema_decay > 0 else None
@@ -133,18 +148,19 @@ class Distiller:
         self.objective_rng = (
             self.rng if not world.distributed else torch.Generator().manual_seed(seed + 7919 * world.rank)
         )
-        self.psi_step = world.wrap(PsiStep(self.psi, self.objective), self.device)
+        self.psi_step = world.wrap(PsiStep(self.psi, self.head, self.objective), self.device)
         self.generator_step = world.wrap(GeneratorStep(self.student, self.generator, self.objective), self.device)
         self.train = ctx.dataset.split("train")
         self.out_dir = ctx.stage_dir(stage.name)
         self.ckpt_dir = self.out_dir / "ckpt"
         self.best_dir = self.out_dir / "best"
-        self.best_bleu = -math.inf
+        self.best_score = -math.inf
         self.bad_in_row = {"psi": 0, "generator": 0}
         self.skipped = 0
         self.step = 0
         self.val_sampler = build_named("sampler", "one_step", t_init=stage.t_init)
-        self.bleu = build_named("metric", "bleu")
+        self.val_metric: Metric = build_named("metric", stage.val_metric)
+        self.val_sign = 1.0 if self.val_metric.higher_is_better else -1.0
 
     # -- data -------------------------------------------------------------------------------
     def pick(self) -> Batch:
@@ -172,6 +188,8 @@ class Distiller:
             real_mask=real.input_mask,
             sample_t=self.sample_t,
             generator=self.objective_rng,
+            discriminator=self.head,
+            fp32_scores=self.stage.fp32_scores,
         )
 
     def draw(self) -> tuple[Batch, Tensor]:
@@ -186,6 +204,7 @@ class Distiller:
         """One psi or generator update; ``None`` when the step was skipped as non-finite."""
         is_psi = which == "psi"
         params, opt = (self.psi_params, self.opt_psi) if is_psi else (self.student_params, self.opt_g)
+        spec = self.stage.optim.psi if is_psi else self.stage.optim.generator
         self.psi.train(is_psi)
         self.student.train(not is_psi)
         _set_requires_grad(self.psi_params, is_psi)
@@ -214,6 +233,8 @@ class Distiller:
                     "lower the learning rates or set max_grad_norm, then resume with --resume"
                 )
             return None
+        if spec.clip_grad_value is not None:
+            torch.nn.utils.clip_grad_value_(params, spec.clip_grad_value)
         if self.stage.max_grad_norm is not None:
             torch.nn.utils.clip_grad_norm_(params, self.stage.max_grad_norm)
         opt.step()
@@ -236,19 +257,25 @@ class Distiller:
         model.train(was)
         tok = self.ctx.dataset.tokenizer
         signals = degeneration(out.ids, data.input_mask, tok.pad_id, {tok.pad_id, tok.cls_id, tok.sep_id})
-        bleu = score(out.rows, {"bleu": self.bleu})["bleu"]
-        if bleu > self.best_bleu:
-            self.best_bleu = bleu
+        name = self.stage.val_metric
+        value = score(out.rows, {name: self.val_metric})[name]
+        if self.val_sign * value > self.best_score:
+            self.best_score = self.val_sign * value
             self.save_best()
-        return {"val_bleu": bleu, "best_val_bleu": self.best_bleu, **signals}
+        return {f"val_{name}": value, f"best_val_{name}": self.val_sign * self.best_score, **signals}
 
     def save_best(self) -> None:
         meta = {"stage": self.stage.name, "step": str(self.step)}
         save_teacher(self.eval_model(), self.best_dir / "student.safetensors", meta)
         save_teacher(self.psi, self.best_dir / "psi.safetensors", meta)
+        save_module(self.head, self.best_dir / HEAD_FILE, meta)
 
     def modules(self) -> dict[str, torch.nn.Module]:
-        modules: dict[str, torch.nn.Module] = {"student": as_module(self.student), "psi": as_module(self.psi)}
+        modules: dict[str, torch.nn.Module] = {
+            "student": as_module(self.student),
+            "psi": as_module(self.psi),
+            "disc_head": self.head,
+        }
         if self.ema is not None:
             modules["ema"] = self.ema.shadow
         return modules
@@ -262,7 +289,7 @@ class Distiller:
             "opt_psi": self.opt_psi.state_dict(),
             "generator": self.rng.get_state(),
             "rng": rng_state(),
-            "best_bleu": self.best_bleu,
+            "best_score": self.best_score,
             "bad_in_row": self.bad_in_row,
             "skipped": self.skipped,
         }
@@ -278,7 +305,7 @@ class Distiller:
         self.rng.set_state(state["generator"])
         set_rng_state(state["rng"])
         self.step = int(state["step"])
-        self.best_bleu = float(state["best_bleu"])
+        self.best_score = float(state["best_score"] if "best_score" in state else state["best_bleu"])
         self.bad_in_row = {k: int(v) for k, v in state["bad_in_row"].items()}
         self.skipped = int(state["skipped"])
 
@@ -345,7 +372,7 @@ class Distiller:
             psi=self.best_dir / "psi.safetensors",
             summary={
                 "steps": self.step,
-                "best_val_bleu": self.best_bleu,
+                f"best_val_{stage.val_metric}": self.val_sign * self.best_score,
                 "skipped_steps": self.skipped,
                 "complete": True,
             },

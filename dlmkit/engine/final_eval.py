@@ -117,6 +117,8 @@ class FinalEvaluation:
         if student is not None:
             results["student"] = self.row("student", student, student_sampler, self.subset)
             results["student"]["seconds_per_seq"] = self.time_per_sequence(student, student_sampler)
+        if spec.initial_student and ctx.teacher is not None:
+            results["student_initial"] = self.row("student_initial", ctx.teacher, student_sampler, self.subset)
         if spec.teacher_sampler is not None and ctx.teacher is not None:
             values = {"steps": spec.teacher_steps} if spec.teacher_steps is not None else {}
             sampler = build_named("sampler", spec.teacher_sampler, **values)
@@ -147,6 +149,9 @@ class FinalEvaluation:
             seconds = out.seconds / max(1, len(out.rows))
             full.update({"nfe": student_sampler.nfe(), "sequences": len(out.rows), "seconds_per_seq_batched": seconds})
             results["student_full_split"] = full
+        objectives = [s.objective.name for s in ctx.recipe.stages if s.kind == "distill"]
+        if objectives:
+            results["objective"] = objectives[-1]
         write_text_atomic(ctx.run_dir / "results.json", json.dumps(results, indent=2))
         show(results)
         return results
@@ -169,14 +174,16 @@ def evaluate_run(ctx: RunContext) -> dict[str, Any]:
 
 def show(results: dict[str, Any]) -> None:
     """One row per metric, one column per model: readable in a narrow terminal."""
-    if not results:
+    rows = {name: row for name, row in results.items() if isinstance(row, dict)}
+    if not rows:
         return
-    names = sorted({k for row in results.values() for k, v in row.items() if isinstance(v, int | float)})
-    table = Table(title="results")
+    names = sorted({k for row in rows.values() for k, v in row.items() if isinstance(v, int | float)})
+    title = f"results ({results['objective']})" if isinstance(results.get("objective"), str) else "results"
+    table = Table(title=title)
     table.add_column("metric")
-    for model in results:
+    for model in rows:
         table.add_column(model, justify="right")
     for metric in names:
-        cells = [results[m].get(metric) for m in results]
+        cells = [rows[m].get(metric) for m in rows]
         table.add_row(metric, *(f"{c:.4g}" if isinstance(c, float) else ("" if c is None else str(c)) for c in cells))
     Console().print(table)

@@ -74,7 +74,7 @@ class StageProgress:
         get_plugins().hook.on_log(stage=self.stage, step=step, metrics=dict(metrics))
         if self._progress is not None:
             short = {
-                k: v for k, v in metrics.items() if k in ("loss", "psi_loss", "generator_loss", "val_bleu", "val_loss")
+                k: v for k, v in metrics.items() if k in ("loss", "psi_loss", "generator_loss") or k.startswith("val_")
             }
             self._progress.update(self._task, info=_fmt(short))
         else:

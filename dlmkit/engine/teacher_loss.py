@@ -7,6 +7,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from dlmkit.interfaces import Batch, NoiseSchedule, Teacher
+from dlmkit.randomness import randn_like
 
 
 def mean_flat(x: Tensor) -> Tensor:
@@ -48,9 +49,7 @@ def diffuseq_loss(
 
 
 def _randn(like: Tensor, generator: torch.Generator | None) -> Tensor:
-    if generator is None:
-        return torch.randn_like(like)
-    return torch.randn(like.shape, generator=generator, dtype=like.dtype).to(like.device)
+    return torch.randn_like(like) if generator is None else randn_like(like, generator)
 
 
 class DiffuSeqLoss(torch.nn.Module):

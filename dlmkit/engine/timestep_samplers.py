@@ -7,6 +7,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from dlmkit.randomness import multinomial, randint
+
 
 class UniformTimesteps:
     """Every timestep equally likely; importance weights are all one."""
@@ -15,7 +17,7 @@ class UniformTimesteps:
         self.num_timesteps = num_timesteps
 
     def sample(self, batch: int, generator: torch.Generator, device: torch.device) -> tuple[Tensor, Tensor]:
-        t = torch.randint(0, self.num_timesteps, (batch,), generator=generator).to(device)
+        t = randint(0, self.num_timesteps, (batch,), generator, device)
         return t, torch.ones(batch, device=device)
 
     def update(self, t: Tensor, losses: Tensor) -> None:
@@ -52,7 +54,7 @@ class LossAwareTimesteps:
     def sample(self, batch: int, generator: torch.Generator, device: torch.device) -> tuple[Tensor, Tensor]:
         w = self.weights()
         p = w / w.sum()
-        t = torch.multinomial(p, batch, replacement=True, generator=generator)
+        t = multinomial(p, batch, generator, "cpu")
         importance = 1.0 / (self.num_timesteps * p[t])
         return t.to(device), importance.to(device=device, dtype=torch.float32)
 

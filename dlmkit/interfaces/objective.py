@@ -12,6 +12,7 @@ from torch import Tensor
 from dlmkit.interfaces.injector import ConditioningInjector
 from dlmkit.interfaces.schedule import NoiseSchedule
 from dlmkit.interfaces.teacher import Denoiser
+from dlmkit.randomness import randn_like
 
 
 @attrs.frozen
@@ -28,7 +29,10 @@ class DistillContext:
 
     ``x_gen`` is the generator output after the injector's ``generated`` step (with the graph
     to the generator on generator updates, detached on psi updates).  ``x_real`` is the clean
-    embedding of real pairs from the data.  ``mask`` is 1 on target positions.
+    embedding of real pairs from the data.  ``mask`` is 1 on target positions.  ``discriminator``
+    maps psi's last hidden states ``[B, L, H]`` to per-token logits ``[B, L]`` (psi's head, trained with
+    psi).  ``fp32_scores`` asks the generator's loss to run the teacher and psi in fp32 under a
+    reduced-precision autocast, because SiD's signal ``A - B`` is small next to bf16 rounding.
     """
 
     teacher: Denoiser
@@ -41,9 +45,18 @@ class DistillContext:
     real_mask: Tensor
     sample_t: Callable[[int], Tensor]
     generator: torch.Generator | None = None
+    discriminator: Callable[[Tensor], Tensor] | None = None
+    fp32_scores: bool = True
+
+    def logits(self, hidden: Tensor) -> Tensor:
+        """Per-token discriminator logits ``[B, L]`` from psi's hidden states."""
+        if self.discriminator is None:
+            raise ValueError("this objective needs psi's discriminator head, but the context has none")
+        return self.discriminator(hidden)
 
     def noise_like(self, x: Tensor) -> Tensor:
-        return torch.randn(x.shape, generator=self.generator, device=x.device, dtype=x.dtype)
+        """Standard normal noise like ``x`` from the stage's stream (drawn on the stream's device, then moved)."""
+        return randn_like(x, self.generator)
 
     def noised(self, x0: Tensor, t: Tensor, eps: Tensor, mask: Tensor) -> Tensor:
         """Forward-noise the target positions, then let the injector restore the condition."""

@@ -13,9 +13,11 @@ from dlmkit.metrics.bertscore import BertScoreMetric, BertScoreParams
 from dlmkit.metrics.bleu import BleuMetric, BleuParams
 from dlmkit.metrics.dist1 import Dist1Metric, Dist1Params
 from dlmkit.metrics.div4 import Div4Metric, Div4Params
+from dlmkit.metrics.mode_tv import ModeTvMetric
 from dlmkit.metrics.rouge_l import RougeLMetric, RougeLParams
 from dlmkit.metrics.sacrebleu_corpus import SacreBleuMetric, SacreBleuParams
 from dlmkit.metrics.self_bleu import SelfBleuMetric, SelfBleuParams
+from dlmkit.metrics.validity import ModeMetricParams, ValidityMetric
 
 
 @attrs.frozen
@@ -37,6 +39,10 @@ BUILTIN_METRICS: tuple[MetricSpec, ...] = (
     MetricSpec("div4", Div4Metric, Div4Params, "distinct 4-grams pooled over the seeds' outputs"),
     MetricSpec("sacrebleu", SacreBleuMetric, SacreBleuParams, "sacreBLEU corpus BLEU, 0-100, with signature"),
     MetricSpec("bertscore", BertScoreMetric, BertScoreParams, "BERTScore F1 from a local model (MiniLM-L6 default)"),
+    MetricSpec(
+        "validity", ValidityMetric, ModeMetricParams, "modes data: share of outputs equal to one of the K answers"
+    ),
+    MetricSpec("mode_tv", ModeTvMetric, ModeMetricParams, "modes data: TV of the answered modes from uniform"),
 )
 
 

@@ -1,10 +1,13 @@
 """psi doubles as a Diffusion-GAN discriminator (spec §6.3, SiDA / SiD-DiT style).
 
 Real pairs from the data and generated samples are noised at the same ``t`` with the same ``eps``,
-so the discriminator compares them at one noise level; per-sample BCE is scaled by the number of
-target elements ``N_m`` so it sits on the same scale as the element-summed SiD / DSM losses.
+so the discriminator compares them at one noise level.  Scales follow SiDA: the discriminator loss
+is the per-sample mean BCE over target tokens, averaged over the batch (no element count), and the
+generator's adversarial term may be multiplied by the number of target elements ``N_m`` where it
+must sit beside an element-summed SiD loss (``sid_gan``; see docs/recipes.md).  The per-sample
+means keep SiD-DiT's fix of SiDA's batch-mean subtlety, so per-sample weights act per sample.
 Normalisation: the logged ``adv_bce`` is ``1/2 (BCE_real + BCE_fake)`` averaged over target tokens,
-which is ``log 2`` at zero logits.
+which is ``log 2`` at zero logits; ``disc_acc_real``/``disc_acc_fake`` are the head's accuracies.
 """
 
 from __future__ import annotations
@@ -15,11 +18,11 @@ from torch import Tensor
 
 from dlmkit.interfaces.objective import DistillContext, LossOutput
 from dlmkit.interfaces.schedule import NoiseSchedule
-from dlmkit.objectives.discriminator import fake_bce, real_bce
+from dlmkit.objectives.discriminator import accuracy, fake_bce, real_bce
 from dlmkit.objectives.finite import finite_sum
 from dlmkit.objectives.generator_view import GeneratorView, generator_view
 from dlmkit.objectives.masking import element_count
-from dlmkit.objectives.params import boolean, positive
+from dlmkit.objectives.params import positive
 from dlmkit.objectives.psi_view import PsiView, psi_view
 from dlmkit.objectives.weighting import (
     GENERATOR_WEIGHTINGS,
@@ -36,9 +39,8 @@ class AdversarialParams:
     """``[stage.objective]`` keys of ``adversarial``.
 
     ``weighting`` is the generator-side ``w`` (the same choices as SiD; ``sid_legacy`` costs one
-    gradient-free teacher forward); ``disc_weighting`` is the discriminator's ``lambda_D(t)``.
-    ``scale_by_elements`` multiplies per-sample BCE by ``N_m`` (SiD-DiT); off, the losses are plain
-    per-token means.
+    gradient-free teacher forward); ``disc_weighting`` is the discriminator's ``lambda_D(t)``.  Both
+    losses are per-token mean BCEs averaged over the batch, scaled by ``lambda_d`` / ``lambda_g``.
     """
 
     lambda_d: float = attrs.field(default=1.0, validator=positive)
@@ -46,7 +48,6 @@ class AdversarialParams:
     weighting: GeneratorWeighting = attrs.field(default="sid_legacy", validator=v.in_(GENERATOR_WEIGHTINGS))
     disc_weighting: TimeWeighting = attrs.field(default="one", validator=v.in_(TIME_WEIGHTINGS))
     sigma_data: float = attrs.field(default=0.5, validator=positive)
-    scale_by_elements: bool = attrs.field(default=True, validator=boolean)
 
 
 @attrs.frozen
@@ -59,6 +60,8 @@ class DiscriminatorResult:
     bce_fake: float
     logit_real: float
     logit_fake: float
+    acc_real: float
+    acc_fake: float
     dropped: int
 
 
@@ -73,19 +76,15 @@ class GeneratorAdversarialResult:
 
 
 def discriminator_loss(
-    view: PsiView, schedule: NoiseSchedule, weighting: str, sigma_data: float, *, scale_by_elements: bool
+    view: PsiView, schedule: NoiseSchedule, weighting: str, sigma_data: float
 ) -> DiscriminatorResult:
-    """``(1/B) sum_i lambda_D(t_i) 1/2 [BCE_real,i N_m^real + BCE_fake,i N_m^fake]`` (``N_m`` = 1 when off)."""
+    """``(1/B) sum_i lambda_D(t_i) 1/2 [BCE_real,i + BCE_fake,i]``, each BCE a mean over target tokens."""
     if view.real_logits is None or view.fake_logits is None or view.real_weights is None:
         raise ValueError("the discriminator loss needs a psi view made with discriminate=True")
     real = real_bce(view.real_logits, view.real_tokens)
     fake = fake_bce(view.fake_logits, view.fake_tokens)
-    scaled_real, scaled_fake = real, fake
-    if scale_by_elements:
-        scaled_real = real * element_count(view.real_weights, view.x0)
-        scaled_fake = fake * element_count(view.weights, view.x0)
     weight = time_weight(weighting, schedule, view.t, view.x0, sigma_data)
-    total, dropped = finite_sum(weight * 0.5 * (scaled_real + scaled_fake))
+    total, dropped = finite_sum(weight * 0.5 * (real + fake))
     return DiscriminatorResult(
         loss=total / view.x0.shape[0],
         bce=float((0.5 * (real + fake)).detach().mean().item()),
@@ -93,18 +92,24 @@ def discriminator_loss(
         bce_fake=float(fake.detach().mean().item()),
         logit_real=_mean_target_logit(view.real_logits, view.real_tokens),
         logit_fake=_mean_target_logit(view.fake_logits, view.fake_tokens),
+        acc_real=accuracy(view.real_logits, view.real_tokens, real=True),
+        acc_fake=accuracy(view.fake_logits, view.fake_tokens, real=False),
         dropped=dropped,
     )
 
 
 def generator_adversarial_loss(
-    view: GeneratorView, weight: Tensor, *, scale_by_elements: bool
+    view: GeneratorView, weight: Tensor, *, times_elements: bool
 ) -> GeneratorAdversarialResult:
-    """``(1/B) sum_i w_i BCE(D(x_g,t), real)_i N_m`` with ``w`` the SiD weight (non-saturating form)."""
+    """``(1/B) sum_i w_i BCE(D(x_g,t), real)_i`` (non-saturating form), times ``N_m,i`` when ``times_elements``.
+
+    ``times_elements`` is SiDA's ``C*H*W`` factor, which puts the term on the scale of an element-summed
+    SiD loss so that their ratio does not depend on the sequence length or embedding width.
+    """
     if view.logits is None:
         raise ValueError("the generator's adversarial loss needs psi's logits (generator_view(..., logits=True))")
     bce = real_bce(view.logits, view.tokens)
-    scaled = bce * element_count(view.weights, view.x_gen) if scale_by_elements else bce
+    scaled = bce * element_count(view.weights, view.x_gen) if times_elements else bce
     total, dropped = finite_sum(weight * scaled)
     return GeneratorAdversarialResult(
         loss=total / view.x_gen.shape[0],
@@ -131,9 +136,7 @@ class Adversarial:
     def psi_loss(self, ctx: DistillContext) -> LossOutput:
         p = self.params
         view = psi_view(ctx, discriminate=True, share_noise=True)
-        disc = discriminator_loss(
-            view, ctx.schedule, p.disc_weighting, p.sigma_data, scale_by_elements=p.scale_by_elements
-        )
+        disc = discriminator_loss(view, ctx.schedule, p.disc_weighting, p.sigma_data)
         loss = p.lambda_d * disc.loss
         return LossOutput(loss=loss, terms={"loss": float(loss.item()), **discriminator_terms(disc)})
 
@@ -142,7 +145,7 @@ class Adversarial:
         needs_teacher = p.weighting == "sid_legacy"
         view = generator_view(ctx, teacher="detached" if needs_teacher else "skip", psi="skip", logits=True)
         w = generator_weight(p.weighting, ctx.schedule, view, p.sigma_data)
-        adv = generator_adversarial_loss(view, w, scale_by_elements=p.scale_by_elements)
+        adv = generator_adversarial_loss(view, w, times_elements=False)
         loss = p.lambda_g * adv.loss
         terms = {
             "loss": float(loss.item()),
@@ -161,6 +164,8 @@ def discriminator_terms(result: DiscriminatorResult) -> dict[str, float]:
         "adv_bce_fake": result.bce_fake,
         "logit_real": result.logit_real,
         "logit_fake": result.logit_fake,
+        "disc_acc_real": result.acc_real,
+        "disc_acc_fake": result.acc_fake,
         "adv_dropped": float(result.dropped),
     }
 

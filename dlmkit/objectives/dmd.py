@@ -85,7 +85,7 @@ class Dmd:
         }
         if self.uses_real_data:
             ones = torch.ones(x_g.shape[0], dtype=x_g.dtype, device=x_g.device)
-            adv = generator_adversarial_loss(view, ones, scale_by_elements=False)
+            adv = generator_adversarial_loss(view, ones, times_elements=False)
             loss = loss + p.gan_weight_g * adv.loss
             terms.update(generator_adversarial_terms(adv))
         terms["loss"] = float(loss.item())

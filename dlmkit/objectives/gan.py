@@ -47,7 +47,7 @@ class GanParams:
 
 def dmd2_discriminator_loss(view: PsiView, ctx: DistillContext) -> tuple[torch.Tensor, dict[str, float]]:
     """DMD2's ``mean softplus(l_fake) + mean softplus(-l_real)`` over target tokens, and its log entries."""
-    disc = discriminator_loss(view, ctx.schedule, "one", 0.5, scale_by_elements=False)
+    disc = discriminator_loss(view, ctx.schedule, "one", 0.5)
     loss = 2.0 * disc.loss  # the shared helper halves the sum of the two BCEs; DMD2 does not
     return loss, {**discriminator_terms(disc), "adv": float(loss.item())}
 
@@ -80,7 +80,7 @@ class Gan:
     def generator_loss(self, ctx: DistillContext) -> LossOutput:
         view = generator_view(ctx, teacher="skip", psi="skip", logits=True)
         ones = torch.ones(view.x_gen.shape[0], dtype=view.x_gen.dtype, device=view.x_gen.device)
-        adv = generator_adversarial_loss(view, ones, scale_by_elements=False)
+        adv = generator_adversarial_loss(view, ones, times_elements=False)
         loss = self.params.gan_weight_g * adv.loss
         return LossOutput(loss=loss, terms={"loss": float(loss.item()), **generator_adversarial_terms(adv)})
 

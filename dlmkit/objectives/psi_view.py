@@ -11,7 +11,6 @@ from torch import Tensor
 
 from dlmkit.errors import UserError
 from dlmkit.interfaces.objective import DistillContext
-from dlmkit.objectives.discriminator import token_logits
 from dlmkit.objectives.masking import target_weights
 from dlmkit.objectives.noising import forward_noise
 
@@ -71,8 +70,8 @@ def psi_view(ctx: DistillContext, *, discriminate: bool, share_noise: bool = Tru
         x0=x0,
         weights=weights,
         pred=pred,
-        fake_logits=token_logits(fake_hidden),
-        real_logits=token_logits(real_hidden),
+        fake_logits=ctx.logits(fake_hidden),
+        real_logits=ctx.logits(real_hidden),
         real_t=real.t,
         real_weights=target_weights(ctx.real_mask, x_real),
     )

@@ -1,7 +1,13 @@
 """DLM-One's objective: SiD plus the adversarial term, with the paper's four coefficients (Table 5).
 
-psi update: ``a_dsm L_dsm + b_adv_psi L_adv_psi``; generator update: ``a_sd L_sid + b_adv_g L_adv_G``.
-Each side runs psi once: its x0 prediction feeds DSM / SiD and its hidden states the logits.
+psi update: ``a_dsm L_dsm + b_adv_psi disc_scale L_D``; generator update:
+``a_sd sid_scale L_sid + b_adv_g gan_scale L_adv``.  The inner scales are SiDA's, which DLM-One's
+(0.5, 0.5) pairs sit on top of: ``L_sid`` and ``L_dsm`` are element sums over target positions
+(``sid_scale`` = SiDA's ``lsg`` = 100), ``L_adv`` is the per-token mean BCE times ``N_m`` (SiDA's
+``C*H*W``) times ``gan_scale`` = 0.01, and ``L_D`` is the per-token mean BCE added 1:1
+(``disc_scale`` = SiDA's ``lsd`` = 1).  The generator's GAN/SiD ratio is then independent of the
+sequence length and width.  Each side runs psi once: its x0 prediction feeds DSM / SiD and its hidden
+states the discriminator head.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from dlmkit.objectives.adversarial import (
 )
 from dlmkit.objectives.dsm import dsm_loss
 from dlmkit.objectives.generator_view import generator_view
-from dlmkit.objectives.params import boolean, finite_number, non_negative, positive
+from dlmkit.objectives.params import finite_number, non_negative, positive
 from dlmkit.objectives.psi_view import psi_view
 from dlmkit.objectives.sid import sid_generator_loss, sid_terms
 from dlmkit.objectives.weighting import (
@@ -36,7 +42,8 @@ class SidGanParams:
 
     ``a_dsm``/``b_adv_psi`` weight psi's DSM and discriminator losses, ``a_sd``/``b_adv_g`` the
     generator's SiD and adversarial losses (DLM-One: 0.5 each; QQP stage 2 uses 0.9 / 0.1 for the
-    generator).  A zero ``b_adv_psi`` skips real pairs.  The other keys are as in ``sid`` and
+    generator).  ``sid_scale``, ``gan_scale`` and ``disc_scale`` are SiDA's inner scales (module
+    docstring).  A zero ``b_adv_psi`` skips real pairs.  The other keys are as in ``sid`` and
     ``adversarial``; the generator's adversarial term uses the same ``w`` as SiD.
     """
 
@@ -49,7 +56,9 @@ class SidGanParams:
     dsm_weighting: TimeWeighting = attrs.field(default="one", validator=v.in_(TIME_WEIGHTINGS))
     disc_weighting: TimeWeighting = attrs.field(default="one", validator=v.in_(TIME_WEIGHTINGS))
     sigma_data: float = attrs.field(default=0.5, validator=positive)
-    scale_by_elements: bool = attrs.field(default=True, validator=boolean)
+    sid_scale: float = attrs.field(default=100.0, validator=positive)
+    gan_scale: float = attrs.field(default=0.01, validator=positive)
+    disc_scale: float = attrs.field(default=1.0, validator=positive)
 
     def __attrs_post_init__(self) -> None:
         if self.a_dsm == 0.0 and self.b_adv_psi == 0.0:
@@ -74,10 +83,8 @@ class SidGan:
         loss = p.a_dsm * dsm.loss
         terms = {"dsm": float(dsm.loss.item()), "dsm_mse": dsm.mse, "dropped": float(dsm.dropped)}
         if self.uses_real_data:
-            disc = discriminator_loss(
-                view, ctx.schedule, p.disc_weighting, p.sigma_data, scale_by_elements=p.scale_by_elements
-            )
-            loss = loss + p.b_adv_psi * disc.loss
+            disc = discriminator_loss(view, ctx.schedule, p.disc_weighting, p.sigma_data)
+            loss = loss + p.b_adv_psi * p.disc_scale * disc.loss
             terms.update(discriminator_terms(disc))
         terms["loss"] = float(loss.item())
         terms["t_mean"] = float(view.t.float().mean().item())
@@ -88,8 +95,8 @@ class SidGan:
         view = generator_view(ctx, teacher="graph", psi="graph", logits=True)
         w = generator_weight(p.weighting, ctx.schedule, view, p.sigma_data)
         sid = sid_generator_loss(view, p.alpha, w)
-        adv = generator_adversarial_loss(view, w, scale_by_elements=p.scale_by_elements)
-        loss = p.a_sd * sid.loss + p.b_adv_g * adv.loss
+        adv = generator_adversarial_loss(view, w, times_elements=True)
+        loss = p.a_sd * p.sid_scale * sid.loss + p.b_adv_g * p.gan_scale * adv.loss
         terms = {"loss": float(loss.item()), **sid_terms(sid, view), **generator_adversarial_terms(adv)}
         return LossOutput(loss=loss, terms=terms)
 

@@ -204,6 +204,8 @@ class RecipeLoader:
             if stage.kind == "train_teacher":
                 trained_teacher = True
             if stage.kind == "distill":
+                if stage.val_metric not in self.registry.entries["metric"]:
+                    self.problems.append(Problem(where, self.registry.missing_message("metric", stage.val_metric)))
                 if stage.init_student != "teacher" and stage.init_student not in seen:
                     self.problems.append(
                         Problem(

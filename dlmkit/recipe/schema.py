@@ -79,6 +79,8 @@ class EvalSpec:
     """Sources timed with both models at the same batch size, for the speed-up."""
     full_split: bool = False
     """Also score the student (one sample per source) on the whole split."""
+    initial_student: bool = False
+    """Also score the undistilled student (the teacher through the recipe's sampler) as ``student_initial``."""
 
 
 @attrs.frozen

@@ -23,6 +23,8 @@ class OptimSpec:
     )
     weight_decay: float = attrs.field(default=0.0, validator=v.ge(0.0))
     eps: float = attrs.field(default=1e-8, validator=v.gt(0.0))
+    clip_grad_value: float | None = attrs.field(default=None, validator=v.optional(v.gt(0.0)))
+    """Clamp every gradient element to ``[-value, value]`` before the step (SiDA: 1 on psi); none by default."""
 
     def __attrs_post_init__(self) -> None:
         if len(self.betas) != 2:
@@ -81,9 +83,13 @@ class DistillStage:
     ema_decay: float = attrs.field(default=0.999, validator=[v.ge(0.0), v.lt(1.0)])
     max_bad_steps: int = attrs.field(default=20, validator=v.gt(0))
     psi_warmup_steps: int = attrs.field(default=0, validator=v.ge(0))
+    fp32_scores: bool = True
+    """Run the teacher and psi in fp32 inside the generator's loss under a bf16/fp16 autocast."""
     log_every: int = attrs.field(default=50, validator=v.gt(0))
     eval_every: int = attrs.field(default=200, validator=v.ge(0))
     eval_samples: int = attrs.field(default=256, validator=v.gt(0))
+    val_metric: str = "bleu"
+    """The metric validation reports and the kept ("best") student is chosen by, in its own direction."""
     ckpt_every: int = attrs.field(default=0, validator=v.ge(0))
     max_minutes: float | None = attrs.field(default=None, validator=v.optional(v.gt(0.0)))
 

@@ -6,6 +6,7 @@ token ids embedded by the teacher, a generator sample that is a leaf tensor pass
 injector (so its gradient is easy to inspect), and psi as a slightly perturbed copy of the
 teacher, with train/eval modes and ``requires_grad`` set the way the ``distill`` stage sets them.
 The teacher must be deterministic (no dropout) or the contract's permutation check cannot hold.
+psi's discriminator head is a ``DiscriminatorHead`` with small random weights, so that logits vary.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import torch
 from torch import Tensor
 
 from dlmkit.interfaces import ConditioningInjector, DistillContext, NoiseSchedule, Teacher
+from dlmkit.objectives.discriminator import DiscriminatorHead, feature_width
 
 
 def perturbed_copy(teacher: Teacher, seed: int, scale: float = 0.02) -> Teacher:
@@ -67,15 +69,24 @@ class TeacherContexts:
     t_max: int | None = None
     theta: Tensor = attrs.field(factory=lambda: torch.empty(0))
     calls: int = 0
+    head: DiscriminatorHead | None = None
 
     def __attrs_post_init__(self) -> None:
         self.schedule = self.schedule or _default_schedule(self.teacher)
         self.injector = self.injector or _default_injector()
         if self.psi is None:
             self.psi = perturbed_copy(self.teacher, seed=self.seed + 100)
+        if self.head is None:
+            device = self.teacher.embedding_weight.device
+            width = feature_width(self.psi, self.seq_len or self.teacher.seq_len, self.teacher.embed_dim, device)
+            self.head = DiscriminatorHead(width).to(device)
+            with torch.no_grad():  # a head some way into training, so logits differ between tokens
+                draws = torch.Generator().manual_seed(self.seed + 200)
+                self.head.proj.weight.copy_(torch.randn(self.head.proj.weight.shape, generator=draws) * 0.1)
 
     def __call__(self, update: Literal["psi", "generator"] | str) -> DistillContext:
         assert self.schedule is not None and self.injector is not None and self.psi is not None
+        assert self.head is not None
         self.calls += 1
         data = torch.Generator().manual_seed(self.seed * 7919 + self.calls)
         length = self.seq_len or self.teacher.seq_len
@@ -87,6 +98,7 @@ class TeacherContexts:
         ids, real_ids, mask, real_mask = (x.to(device) for x in (ids, real_ids, mask, real_mask))
         _set_trainable(self.teacher, False)
         _set_trainable(self.psi, update == "psi")
+        _set_trainable(self.head, update == "psi")
         with torch.no_grad():
             clean = self.teacher.embed(ids)
             x_real = self.teacher.embed(real_ids)
@@ -114,6 +126,7 @@ class TeacherContexts:
             real_mask=real_mask,
             sample_t=sample_t,
             generator=draws,
+            discriminator=self.head,
         )
 
     def _prefix_mask(self, length: int, generator: torch.Generator) -> Tensor:
