@@ -21,7 +21,6 @@ import copy
 from collections.abc import Callable
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 
 LOGIT_CLAMP = 10.0
@@ -112,16 +111,15 @@ def _disc(
         x_t = schedule.q_sample(x0, t, eps, m)  # type: ignore[attr-defined]
         _, hidden = psi.denoise_with_features(x_t, t)  # type: ignore[operator]
         outs.append((logits(hidden, m), m))
+    from dlmkit.objectives.discriminator import accuracy, fake_bce, real_bce
+
     (l_real, m_real), (l_fake, m_fake) = outs
-    per_token = l_real.dim() == 2 and l_real.shape == m_real.shape
-    w_real = m_real.float() if per_token else torch.ones_like(l_real)
-    w_fake = m_fake.float() if per_token else torch.ones_like(l_fake)
-    loss = 0.5 * (
-        (F.softplus(-l_real) * w_real).sum() / w_real.sum() + (F.softplus(l_fake) * w_fake).sum() / w_fake.sum()
-    )
+    # per-token logits are weighted by the target mask; token_pool's per-channel logits all count
+    w_real = m_real.to(l_real.dtype) if l_real.shape == m_real.shape else torch.ones_like(l_real)
+    w_fake = m_fake.to(l_fake.dtype) if l_fake.shape == m_fake.shape else torch.ones_like(l_fake)
+    loss = 0.5 * (real_bce(l_real, w_real).mean() + fake_bce(l_fake, w_fake).mean())
     gap = float(((l_real * w_real).sum() / w_real.sum() - (l_fake * w_fake).sum() / w_fake.sum()).item())
-    correct = ((l_real > 0).float() * w_real).sum() + ((l_fake < 0).float() * w_fake).sum()
-    acc = float((correct / (w_real.sum() + w_fake.sum())).item())
+    acc = 0.5 * (accuracy(l_real, w_real, real=True) + accuracy(l_fake, w_fake, real=False))
     return loss, gap, acc
 
 

@@ -60,7 +60,7 @@ def matched_modes(output: Sequence[str], source: Sequence[str], modes: Sequence[
     return [mode for mode in modes if TRANSFORMS[mode](source) == list(output)]
 
 
-def _modes(instance: object, attribute: attrs.Attribute[list[str]], value: list[str]) -> None:
+def check_modes(instance: object, attribute: attrs.Attribute[list[str]], value: list[str]) -> None:
     unknown = [m for m in value if m not in TRANSFORMS]
     if unknown or len(value) < 2 or len(set(value)) != len(value):
         raise ValueError(
@@ -79,7 +79,7 @@ class ModesParams:
     num_train: int = attrs.field(default=50_000, validator=[v.instance_of(int), v.gt(0), v.le(10_000_000)])
     num_valid: int = attrs.field(default=500, validator=[v.instance_of(int), v.gt(0), v.le(1_000_000)])
     num_test: int = attrs.field(default=500, validator=[v.instance_of(int), v.gt(0), v.le(1_000_000)])
-    modes: list[str] = attrs.field(factory=lambda: list(TRANSFORMS), validator=_modes)
+    modes: list[str] = attrs.field(factory=lambda: list(TRANSFORMS), validator=check_modes)
     seed: int = attrs.field(default=0, validator=[v.instance_of(int), v.ge(0), v.lt(2**63)])
 
     def __attrs_post_init__(self) -> None:

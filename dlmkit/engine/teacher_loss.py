@@ -32,7 +32,7 @@ def diffuseq_loss(
     x_start_mean = teacher.embed(ids)
     std0 = schedule.extract(schedule.sqrt_one_minus_alphas_cumprod, torch.zeros_like(t), x_start_mean)  # type: ignore[attr-defined]
     start_noise, noise = (
-        noises if noises is not None else (_randn(x_start_mean, generator), _randn(x_start_mean, generator))
+        noises if noises is not None else (randn_like(x_start_mean, generator), randn_like(x_start_mean, generator))
     )
     x_start = x_start_mean + std0 * start_noise.to(x_start_mean.dtype)
     noise = noise.to(x_start.dtype)
@@ -46,10 +46,6 @@ def diffuseq_loss(
     logits = teacher.logits(x_start)
     nll = F.cross_entropy(logits.transpose(1, 2).float(), ids, reduction="none").mean(dim=-1)
     return {"loss": mse + nll + tT, "mse": mse, "decoder_nll": nll, "tT": tT}
-
-
-def _randn(like: Tensor, generator: torch.Generator | None) -> Tensor:
-    return torch.randn_like(like) if generator is None else randn_like(like, generator)
 
 
 class DiffuSeqLoss(torch.nn.Module):

@@ -10,22 +10,16 @@ from collections.abc import Sequence
 
 import attrs
 
-from dlmkit.data.modes import TRANSFORMS, matched_modes
+from dlmkit.data.modes import TRANSFORMS, check_modes, matched_modes
 from dlmkit.metrics.cleaning import clean_recover, clean_source
 from dlmkit.metrics.inputs import check_pairs, mean
-
-
-def _known_modes(instance: object, attribute: attrs.Attribute[list[str]], value: list[str]) -> None:
-    unknown = [m for m in value if m not in TRANSFORMS]
-    if unknown or not value:
-        raise ValueError(f"'{attribute.name}' must list modes of {', '.join(TRANSFORMS)}, got {value!r}")
 
 
 @attrs.frozen
 class ModeMetricParams:
     """The modes an output may follow; the same list as the dataset's ``modes``."""
 
-    modes: list[str] = attrs.field(factory=lambda: list(TRANSFORMS), validator=_known_modes)
+    modes: list[str] = attrs.field(factory=lambda: list(TRANSFORMS), validator=check_modes)
 
 
 def words(text: str, *, source: bool = False) -> list[str]:

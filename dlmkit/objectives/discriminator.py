@@ -23,6 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from dlmkit.interfaces.teacher import Denoiser
 from dlmkit.objectives.masking import token_mean
 
 LOGIT_CLAMP = 10.0
@@ -43,12 +44,12 @@ class DiscriminatorHead(nn.Module):
         return self.proj(hidden)[..., 0].clamp(-LOGIT_CLAMP, LOGIT_CLAMP)
 
 
-def feature_width(psi: object, seq_len: int, embed_dim: int, device: torch.device) -> int:
+def feature_width(psi: Denoiser, seq_len: int, embed_dim: int, device: torch.device) -> int:
     """The width ``H`` of psi's hidden states, read from one tiny forward (the contract does not state it)."""
     x = torch.zeros(1, seq_len, embed_dim, device=device)
     t = torch.zeros(1, dtype=torch.long, device=device)
     with torch.no_grad():
-        _, hidden = psi.denoise_with_features(x, t)  # type: ignore[attr-defined]
+        _, hidden = psi.denoise_with_features(x, t)
     return int(hidden.shape[-1])
 
 
