@@ -61,5 +61,9 @@ class CheckpointError(UserError):
     """A checkpoint file is missing, unsafe or does not match the model."""
 
 
-class TrainingDiverged(DlmkitError):
-    """Too many non-finite steps in a row."""
+class TrainingDiverged(UserError):
+    """Too many non-finite steps in a row, or a stage in which the generator never took a finite step.
+
+    A user error (exit 2): the cure is in the recipe (learning rates, ``max_grad_norm``), and the
+    message names the last good checkpoint.
+    """

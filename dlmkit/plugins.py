@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import importlib.metadata as metadata
 import os
+import sys
 import traceback
 from collections.abc import Callable
 from types import ModuleType
@@ -76,6 +77,7 @@ class Plugins:
     provenance: dict[str, tuple[str, str, bool]] = attrs.field(factory=dict)
     failures: list[PluginFailure] = attrs.field(factory=list)
     _registry: Registry | None = None
+    _muted: set[str] = attrs.field(factory=set)
 
     @property
     def hook(self) -> Any:
@@ -108,7 +110,32 @@ class Plugins:
         if strict_mode():
             raise PluginLoadError(f"plugin '{name}' ({distribution} {version}) failed to load: {error}") from exc
         details = "".join(traceback.format_exception(exc))
+        if any(f.name == name and f.error == error for f in self.failures):
+            return  # the registry is rebuilt after each plugin change: report each failure once
         self.failures.append(PluginFailure(name, distribution, version, error, details))
+
+    def notify(self, hook_name: str, **kwargs: Any) -> None:
+        """Call a lifecycle hook (``on_log``, ``on_stage_start``, ...) on every plugin, each in isolation.
+
+        A plugin whose hook raises (``SystemExit`` included) cannot stop the run: the error is
+        reported once, attributed to the plugin, listed by ``dlmkit plugins``, and its hook skipped.
+        """
+        for impl in getattr(self.manager.hook, hook_name).get_hookimpls():
+            key = f"{impl.plugin_name}.{hook_name}"
+            if key in self._muted:
+                continue
+            try:
+                impl.function(**{k: kwargs[k] for k in impl.argnames})
+            except (Exception, SystemExit) as exc:
+                if strict_mode():
+                    raise
+                self._muted.add(key)
+                distribution, version, _ = self.provenance.get(impl.plugin_name, (impl.plugin_name, "", False))
+                sys.stderr.write(
+                    f"warning: plugin '{impl.plugin_name}' ({distribution} {version}) raised in {hook_name}: "
+                    f"{type(exc).__name__}: {exc}; its {hook_name} is skipped for the rest of this run\n"
+                )
+                self._fail(impl.plugin_name, distribution, version, exc)
 
     def infos(self) -> list[PluginInfo]:
         out = []
@@ -125,14 +152,23 @@ class Plugins:
         return self._registry
 
     def _collect(self) -> Registry:
-        """Call every registration hook implementation with a ``register`` bound to its provider."""
+        """Call every registration hook implementation with a ``register`` bound to its provider.
+
+        A plugin whose registration raises (a duplicate name, a bad factory, any exception or
+        ``SystemExit``) is listed as failed and the rest of the registry is built without its entry,
+        so one broken plugin cannot take ``validate``, ``components`` or ``run`` down for the others
+        (``DLMKIT_STRICT_PLUGINS=1`` raises instead).
+        """
         registry = Registry()
         for kind, hook_name in HOOK_FOR_KIND.items():
             caller = getattr(self.manager.hook, hook_name)
             for impl in caller.get_hookimpls():  # registration order: built-ins first
                 distribution, version, _ = self.provenance.get(impl.plugin_name, (impl.plugin_name, "", False))
                 register = _make_register(registry, kind, distribution, version, impl.plugin_name)
-                impl.function(register)
+                try:
+                    impl.function(register)
+                except (Exception, SystemExit) as exc:
+                    self._fail(impl.plugin_name, distribution, version, exc)
         return registry
 
 
@@ -176,7 +212,7 @@ def _load_entry_points(plugins: Plugins) -> None:
             continue
         try:
             module = ep.load()
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:  # a plugin's import must not end the process
             plugins._fail(ep.name, distribution, version, exc)
             continue
         plugins.register_plugin(module, ep.name, distribution, version, builtin=False)

@@ -67,3 +67,11 @@ def test_non_finite_steps_are_skipped_then_the_run_stops_naming_the_checkpoint(t
     logged = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
     skipped = [r["skipped_steps"] for r in logged if r["stage"] == "stage1" and "skipped_steps" in r]
     assert skipped[:3] == [0.0, 0.0, 0.0] and skipped[-1] == 2.0  # steps 4 and 5 skipped, step 6 stops
+
+
+def test_a_stage_whose_every_generator_update_is_non_finite_fails_with_exit_2(tmp_path: Path, flaky: None) -> None:
+    overrides = [*SHORT, 'stage.stage1.objective={name = "flaky", bad_from = 1}', "stage.stage1.max_bad_steps=50"]
+    recipe = load_recipe(TINY, overrides)
+    with pytest.raises(TrainingDiverged, match=r'"stage1": all \d+ generator updates were non-finite') as caught:
+        run_recipe(recipe, output_dir=tmp_path / "run", progress=False)
+    assert caught.value.exit_code == 2

@@ -124,7 +124,7 @@ def test_missing_teacher_checkpoint_says_how_to_get_one(tmp_path: Path) -> None:
     recipe = REPO / "recipes" / "dlm_one_qqp.toml"
     result = CliRunner().invoke(cli, ["run", str(recipe), "--output-dir", str(tmp_path / "r"), "--device", "cpu"])
     assert result.exit_code == 2
-    assert "[teacher] checkpoint" in result.output and "dlmkit teacher import" in result.output
+    assert "[teacher]: 'checkpoint': no such file" in result.output and "dlmkit teacher import" in result.output
     assert "Traceback" not in result.output
 
 

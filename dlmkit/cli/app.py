@@ -18,7 +18,7 @@ class DlmkitGroup(click.Group):
         from dlmkit.plugins import get_plugins
 
         scratch = click.Group()
-        get_plugins().hook.register_commands(cli=scratch)
+        get_plugins().notify("register_commands", cli=scratch)
         return {name: cmd for name, cmd in scratch.commands.items() if name not in self.commands}
 
     def list_commands(self, ctx: click.Context) -> list[str]:

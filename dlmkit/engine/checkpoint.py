@@ -9,8 +9,9 @@ leaves the previous checkpoint usable.
 from __future__ import annotations
 
 import json
+import os
 import shutil
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,8 @@ import torch
 from torch import nn
 
 from dlmkit.engine.atomic import atomic_directory, write_file_atomic, write_text_atomic
+from dlmkit.engine.distributed import World
+from dlmkit.engine.progress import console
 from dlmkit.errors import CheckpointError
 
 LATEST = "latest"
@@ -114,6 +117,68 @@ def latest_checkpoint(folder: Path) -> Path | None:
         return None
     target = folder / pointer.read_text(encoding="utf-8").strip()
     return target if (target / CHECKPOINT_META).is_file() else None
+
+
+def _complete(folder: Path) -> bool:
+    return (folder / CHECKPOINT_META).is_file() and (folder / "trainer_state.pt").is_file()
+
+
+def _step_of(folder: Path) -> int:
+    digits = folder.name.strip(".").removeprefix("step_").removesuffix(".old")
+    return int(digits) if digits.isdigit() else -1
+
+
+def resume_checkpoint(folder: Path, stage: str, say: Callable[[str], None]) -> Path | None:
+    """The checkpoint a resumed stage continues from, found however the last run ended.
+
+    ``latest`` names it normally.  A kill between the two renames that replace a checkpoint leaves
+    it only as ``.step_N.old``: that copy is moved back.  A pointer to a missing folder falls back to
+    the newest complete ``step_*``.  Temporary copies of interrupted writes are removed.  ``None`` only
+    when the stage never wrote a checkpoint (it then starts at step 0, and says so); a folder with
+    checkpoints of which none is complete is an error, never a silent restart.
+    """
+    if not folder.is_dir():
+        say(f"[{stage}] no checkpoint to resume from; starting the stage at step 0")
+        return None
+    for stale in folder.glob(".*.tmp"):
+        shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
+    pointer = folder / LATEST
+    named = folder / pointer.read_text(encoding="utf-8").strip() if pointer.is_file() else None
+    if named is not None and not _complete(named):
+        old = named.with_name(f".{named.name}.old")
+        if _complete(old) and not named.exists():
+            os.replace(old, named)
+            say(f"[{stage}] {named.name} was left as {old.name} by an interrupted write; restored it")
+    candidates = sorted((p for p in folder.glob("step_*") if p.is_dir() and _complete(p)), key=_step_of)
+    chosen = named if named is not None and _complete(named) else (candidates[-1] if candidates else None)
+    if chosen is None:
+        if named is not None or any(folder.iterdir()):
+            pointed = named.name if named else "nothing"
+            raise CheckpointError(
+                f"{folder}: no complete checkpoint to resume from ({LATEST} names {pointed}); "
+                "restarting the stage would lose its steps. Remove the folder to start the stage again"
+            )
+        say(f"[{stage}] no checkpoint to resume from; starting the stage at step 0")
+        return None
+    if named is not None and chosen != named:
+        say(f"[{stage}] {LATEST} names {named.name}, which is missing or incomplete; using {chosen.name}")
+    say(f"[{stage}] resuming from {chosen} (step {_step_of(chosen)})")
+    return chosen
+
+
+def agreed_resume_checkpoint(world: World, folder: Path, stage: str) -> Path | None:
+    """``resume_checkpoint`` on rank 0 (which may repair the folder); every rank gets its answer or its error."""
+    found: Path | None = None
+    error: str | None = None
+    if world.is_main:
+        try:
+            found = resume_checkpoint(folder, stage, lambda text: console.print(text, markup=False, highlight=False))
+        except CheckpointError as exc:
+            error = str(exc)
+    found, error = world.broadcast_object((found, error))
+    if error is not None:
+        raise CheckpointError(error)
+    return found
 
 
 def read_checkpoint_meta(target: Path) -> dict[str, Any]:

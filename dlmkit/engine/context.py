@@ -39,7 +39,11 @@ class RunContext:
     results: dict[str, StageResult] = attrs.field(factory=dict)
 
     def stage_dir(self, name: str) -> Path:
-        return self.run_dir / name
+        """``RUN/NAME``; recipes allow only slug names, and this refuses anything that would leave the run."""
+        path = self.run_dir / name
+        if path.resolve().parent != self.run_dir.resolve():
+            raise ValueError(f"stage name {name!r} would write outside the run folder {self.run_dir}")
+        return path
 
     @property
     def metrics_log(self) -> Path:

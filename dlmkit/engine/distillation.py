@@ -7,12 +7,13 @@ import math
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import torch
 from torch import Tensor
 
 from dlmkit.engine.checkpoint import (
+    agreed_resume_checkpoint,
     latest_checkpoint,
     load_module,
     read_checkpoint,
@@ -28,6 +29,7 @@ from dlmkit.engine.generation import degeneration, generate, score
 from dlmkit.engine.generator import OneStepGenerator
 from dlmkit.engine.progress import StageProgress
 from dlmkit.engine.teacher_files import load_teacher, save_teacher
+from dlmkit.engine.teacher_likelihood import teacher_denoising_error
 from dlmkit.engine.teacher_training import stage_seed
 from dlmkit.errors import TrainingDiverged, UserError
 from dlmkit.interfaces import Batch, DistillContext, Metric, Objective, Teacher
@@ -37,9 +39,18 @@ from dlmkit.plugins import get_registry
 from dlmkit.recipe.stages import DistillStage, OptimSpec
 
 
-def _optimizer(params: list[torch.nn.Parameter], spec: OptimSpec) -> torch.optim.Optimizer:
+def _optimizer(
+    params: list[torch.nn.Parameter],
+    spec: OptimSpec,
+    extra: list[torch.nn.Parameter] | None = None,
+    extra_lr: float | None = None,
+) -> torch.optim.Optimizer:
+    """AdamW per ``spec``; ``extra`` parameters (psi's discriminator head) get ``extra_lr`` in their own group."""
+    groups: list[dict[str, Any]] = [{"params": params}]
+    if extra:
+        groups.append({"params": list(extra), "lr": spec.lr if extra_lr is None else extra_lr})
     return torch.optim.AdamW(
-        params, lr=spec.lr, betas=(spec.betas[0], spec.betas[1]), eps=spec.eps, weight_decay=spec.weight_decay
+        groups, lr=spec.lr, betas=(spec.betas[0], spec.betas[1]), eps=spec.eps, weight_decay=spec.weight_decay
     )
 
 
@@ -136,7 +147,7 @@ class Distiller:
         self.student_params = _trainable(self.student)
         self.psi_params = [*_trainable(self.psi), *self.head.parameters()]
         self.opt_g = _optimizer(self.student_params, stage.optim.generator)
-        self.opt_psi = _optimizer(self.psi_params, stage.optim.psi)
+        self.opt_psi = _optimizer(_trainable(self.psi), stage.optim.psi, [*self.head.parameters()], stage.optim.head_lr)
         self.ema = EMA(as_module(self.student), stage.ema_decay) if stage.ema_decay > 0 else None
         self.generator = OneStepGenerator(self.student, ctx.schedule, ctx.injector, stage.t_init)
         seed = stage_seed(ctx.recipe.header.seed, stage.name)
@@ -157,6 +168,7 @@ class Distiller:
         self.best_score = -math.inf
         self.bad_in_row = {"psi": 0, "generator": 0}
         self.skipped = 0
+        self.generator_updates = 0  # finite ones: a stage that never made one has trained nothing
         self.step = 0
         self.val_sampler = build_named("sampler", "one_step", t_init=stage.t_init)
         self.val_metric: Metric = build_named("metric", stage.val_metric)
@@ -239,6 +251,7 @@ class Distiller:
             torch.nn.utils.clip_grad_norm_(params, self.stage.max_grad_norm)
         opt.step()
         self.bad_in_row[which] = 0
+        self.generator_updates += not is_psi
         prefix = "psi" if is_psi else "g"
         return {f"{prefix}_loss": value, **{f"{prefix}_{k}": float(v) for k, v in terms.items()}}
 
@@ -254,6 +267,9 @@ class Distiller:
         was = model.training
         model.eval()
         out = generate(model, self.val_sampler, self.ctx.schedule, self.ctx.dataset, data, 256, 0, self.device)
+        teacher_error = teacher_denoising_error(
+            self.teacher, model, self.ctx.schedule, self.ctx.injector, self.stage.t_init, data.slice(0, 64), self.device
+        )
         model.train(was)
         tok = self.ctx.dataset.tokenizer
         signals = degeneration(out.ids, data.input_mask, tok.pad_id, {tok.pad_id, tok.cls_id, tok.sep_id})
@@ -262,7 +278,8 @@ class Distiller:
         if self.val_sign * value > self.best_score:
             self.best_score = self.val_sign * value
             self.save_best()
-        return {f"val_{name}": value, f"best_val_{name}": self.val_sign * self.best_score, **signals}
+        best = self.val_sign * self.best_score
+        return {f"val_{name}": value, f"best_val_{name}": best, "val_teacher_error": teacher_error, **signals}
 
     def save_best(self) -> None:
         meta = {"stage": self.stage.name, "step": str(self.step)}
@@ -292,11 +309,12 @@ class Distiller:
             "best_score": self.best_score,
             "bad_in_row": self.bad_in_row,
             "skipped": self.skipped,
+            "generator_updates": self.generator_updates,
         }
         write_checkpoint(self.ckpt_dir, self.step, self.modules(), state, {"stage": self.stage.name, "kind": "distill"})
 
     def restore(self) -> None:
-        latest = latest_checkpoint(self.ckpt_dir)
+        latest = agreed_resume_checkpoint(self.world, self.ckpt_dir, self.stage.name)
         if latest is None:
             return
         state = read_checkpoint(latest, self.modules())
@@ -308,6 +326,7 @@ class Distiller:
         self.best_score = float(state["best_score"] if "best_score" in state else state["best_bleu"])
         self.bad_in_row = {k: int(v) for k, v in state["bad_in_row"].items()}
         self.skipped = int(state["skipped"])
+        self.generator_updates = int(state.get("generator_updates", self.step - self.stage.psi_warmup_steps))
 
     # -- the loop ---------------------------------------------------------------------------
     def run(self) -> StageResult:
@@ -363,6 +382,12 @@ class Distiller:
                         f"stopped after {stage.max_minutes} minutes at step {self.step}; continue with --resume"
                     )
                     return StageResult(summary={"steps": self.step, "complete": False})
+            if self.step > stage.psi_warmup_steps and self.generator_updates == 0:
+                raise TrainingDiverged(
+                    f'[[stage]] "{stage.name}": all {self.step - stage.psi_warmup_steps} generator updates were '
+                    f"non-finite ({self.skipped} skipped updates in all), so the student never trained; "
+                    "lower the learning rates or set max_grad_norm"
+                )
             if main and (not stage.eval_every or self.step % stage.eval_every != 0):
                 progress.log(self.step, self.validate())
             self.save()

@@ -16,6 +16,7 @@ from dlmkit.engine.atomic import write_text_atomic
 from dlmkit.engine.context import RunContext, StageResult
 from dlmkit.engine.distillation import run_distillation
 from dlmkit.engine.progress import console
+from dlmkit.engine.run_lock import hold_run_folder
 from dlmkit.engine.runtime import Runtime, seed_everything
 from dlmkit.engine.teacher_files import load_teacher
 from dlmkit.engine.teacher_training import run_teacher_training
@@ -89,8 +90,18 @@ def run_recipe(
     device: str | None = None,
     progress: bool | None = None,
 ) -> dict[str, Any]:
-    """Run every stage of ``recipe``; returns the run state (per-stage summaries and results)."""
+    """Run every stage of ``recipe``; returns the run state (per-stage summaries and results).
+
+    The run folder is locked for the whole run, so a second run on it stops at once.
+    """
     run_dir = Path(output_dir or recipe.header.output_dir or Path("runs") / recipe.name)
+    with hold_run_folder(run_dir):
+        return _run_locked(recipe, run_dir, resume, device, progress)
+
+
+def _run_locked(
+    recipe: Recipe, run_dir: Path, resume: bool, device: str | None, progress: bool | None
+) -> dict[str, Any]:
     state = _read_state(run_dir)
     if state["stages"] and not resume:
         raise UserError(f"{run_dir} already holds a run; pass --resume to continue it, or choose another --output-dir")
@@ -123,7 +134,7 @@ def run_recipe(
         progress_mode=mode,
         resume=resume,
     )
-    hook = get_plugins().hook
+    plugins = get_plugins()
     for stage in recipe.stages:
         done = state["stages"].get(stage.name)
         if done and done.get("summary", {}).get("complete"):
@@ -136,7 +147,9 @@ def run_recipe(
             continue
         ctx.stage_dir(stage.name).mkdir(parents=True, exist_ok=True)
         if main:
-            hook.on_stage_start(stage=stage.name, kind=stage.kind, run_dir=run_dir, config=resolved_dict(recipe))
+            plugins.notify(
+                "on_stage_start", stage=stage.name, kind=stage.kind, run_dir=run_dir, config=resolved_dict(recipe)
+            )
         result = RUNNERS[stage.kind](ctx, stage)
         ctx.results[stage.name] = result
         state["stages"][stage.name] = {
@@ -146,7 +159,7 @@ def run_recipe(
         }
         if main:
             write_text_atomic(run_dir / STATE_FILE, json.dumps(state, indent=2, default=str))
-            hook.on_stage_end(stage=stage.name, kind=stage.kind, run_dir=run_dir, summary=result.summary)
+            plugins.notify("on_stage_end", stage=stage.name, kind=stage.kind, run_dir=run_dir, summary=result.summary)
         if not result.summary.get("complete", True):
             if main:
                 console.print(

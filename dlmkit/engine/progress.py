@@ -71,7 +71,7 @@ class StageProgress:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("a", encoding="utf-8") as handle:
             handle.write(json.dumps(record) + "\n")
-        get_plugins().hook.on_log(stage=self.stage, step=step, metrics=dict(metrics))
+        get_plugins().notify("on_log", stage=self.stage, step=step, metrics=dict(metrics))
         if self._progress is not None:
             short = {
                 k: v for k, v in metrics.items() if k in ("loss", "psi_loss", "generator_loss") or k.startswith("val_")

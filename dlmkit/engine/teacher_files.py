@@ -81,9 +81,15 @@ def load_teacher(path: str | Path) -> Teacher:
         meta = read_metadata(candidate)
         if meta.get("format") != FORMAT:
             raise CheckpointError(f"{candidate}: not a dlmkit teacher file (no '{FORMAT}' metadata)")
-        teacher = build_teacher(
-            meta["component"], json.loads(meta["config"]), int(meta["vocab_size"]), int(meta["seq_len"]), str(candidate)
-        )
+        try:
+            component, config = meta["component"], json.loads(meta["config"])
+            vocab_size, seq_len = int(meta["vocab_size"]), int(meta["seq_len"])
+        except (KeyError, ValueError) as exc:
+            raise CheckpointError(
+                f"{candidate}: damaged teacher metadata ({type(exc).__name__}: {exc}); "
+                "a dlmkit teacher file holds 'component', a JSON 'config', 'vocab_size' and 'seq_len'"
+            ) from None
+        teacher = build_teacher(component, config, vocab_size, seq_len, str(candidate))
         load_module(teacher, candidate)  # type: ignore[arg-type]
     else:
         from dlmkit.plugins import get_plugins
@@ -95,5 +101,10 @@ def load_teacher(path: str | Path) -> Teacher:
                 "teacher plugin supports (dlmkit-diffuseq reads official ema_*.pt files)"
             )
         teacher = loaded
+    for name, tensor in as_module(teacher).state_dict().items():
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            raise CheckpointError(
+                f"{candidate}: tensor '{name}' holds NaN or infinite values; this teacher cannot be used"
+            )
     teacher.eval()
     return teacher

@@ -14,7 +14,7 @@ from torch import Tensor
 
 from dlmkit.engine.batches import EpochBatches
 from dlmkit.engine.checkpoint import (
-    latest_checkpoint,
+    agreed_resume_checkpoint,
     load_module,
     read_checkpoint,
     rng_state,
@@ -94,7 +94,8 @@ def run_teacher_training(ctx: RunContext, stage: TrainTeacherStage) -> StageResu
     wrapped = world.wrap(DiffuSeqLoss(teacher, ctx.schedule), device)
     loss_module: Callable[..., dict[str, Tensor]] = torch.compile(wrapped) if ctx.runtime.compile_networks else wrapped
     start = 0
-    if ctx.resume and (latest := latest_checkpoint(ckpt_dir)) is not None:
+    latest = agreed_resume_checkpoint(world, ckpt_dir, stage.name) if ctx.resume else None
+    if latest is not None:
         state = read_checkpoint(latest, {"model": as_module(teacher), "ema": ema.shadow})
         optimizer.load_state_dict(state["optimizer"])
         sampler.load_state_dict(state["timesteps"])

@@ -117,6 +117,8 @@ class RecipeLoader:
         if header is not MISSING:
             self.check_requires(header.requires)
         self.cross_check(teacher, stages)
+        self.check_times(refs["schedule"], refs["sampler"], stages)
+        self.check_files(teacher, eval_spec)
         if self.problems:
             raise RecipeError(str(self.source), self.problems)
         return Recipe(
@@ -230,6 +232,37 @@ class RecipeLoader:
                         )
                     )
             seen.append(stage.name)
+
+    def check_times(self, schedule: Any, sampler: Any, stages: list[Any]) -> None:
+        """Every timestep a stage or the sampler names must exist in the schedule (found now, not after training)."""
+        total = getattr(getattr(schedule, "params", None), "num_timesteps", None)
+        if not isinstance(total, int):
+            return
+        named = [(f'[[stage]] "{s.name}"', key, getattr(s, key, None)) for s in stages for key in ("t_init", "t_max")]
+        if sampler is not MISSING:
+            named.append(("[sampler]", "t_init", getattr(sampler.params, "t_init", None)))
+        for where, key, value in named:
+            if isinstance(value, int) and value >= total:
+                self.problems.append(
+                    Problem(
+                        where,
+                        f"'{key}' = {value} is past the schedule's last step; [schedule] has {total} steps "
+                        f"(0 to {total - 1})",
+                    )
+                )
+
+    def check_files(self, teacher: Any, eval_spec: Any) -> None:
+        """Input files the run will read exist now, so a typo does not surface after the first stages trained."""
+        paths = []
+        if teacher is not MISSING and teacher.checkpoint is not None and "://" not in teacher.checkpoint:
+            hint = "train one with a train_teacher recipe, or convert an official one with `dlmkit teacher import`"
+            paths.append(("[teacher]", "checkpoint", teacher.checkpoint, hint))
+        if eval_spec not in (None, MISSING):
+            hint = "write them with `dlmkit sample`, or remove teacher_outputs to sample the teacher in the run"
+            paths += [("[eval]", "teacher_outputs", p, hint) for p in eval_spec.teacher_outputs or []]
+        for where, key, path, hint in paths:
+            if not Path(path).exists():
+                self.problems.append(Problem(where, f"'{key}': no such file {path}", hint))
 
     def check_requires(self, requires: list[str]) -> None:
         for requirement in requires:

@@ -32,10 +32,13 @@ def apply_overrides(raw: dict[str, Any], overrides: Iterable[str], problems: lis
     for item in overrides:
         where = f"--set {item}"
         key, sep, text = item.partition("=")
-        if not sep or not key.strip():
+        parts = [p for p in key.strip().split(".") if p]
+        if not sep or not parts:
             problems.append(Problem(where, "expected KEY=VALUE, for example stage.stage1.steps=100"))
             continue
-        parts = [p for p in key.strip().split(".") if p]
+        if "\n" in item or "\r" in item:
+            problems.append(Problem(where.splitlines()[0], "one KEY=VALUE per --set; a value holds no line break"))
+            continue
         node: Any = data
         ok = True
         for i, part in enumerate(parts[:-1]):

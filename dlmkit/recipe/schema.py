@@ -42,7 +42,7 @@ class RecipeHeader:
     schema_version: int = attrs.field(validator=v.in_([SCHEMA_VERSION]))
     name: str = attrs.field(validator=v.matches_re(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"))
     description: str = ""
-    seed: int = attrs.field(default=0, validator=v.ge(0))
+    seed: int = attrs.field(default=0, validator=[v.ge(0), v.le(2**32 - 1)])
     output_dir: str | None = path_field(default=None)
     requires: list[str] = attrs.field(factory=list)
 
@@ -53,7 +53,7 @@ class RuntimeSpec:
 
     device: Literal["auto", "cpu", "cuda"] = "auto"
     precision: Literal["fp32", "bf16", "fp16"] = "fp32"
-    threads: int | None = attrs.field(default=None, validator=v.optional(v.ge(1)))
+    threads: int | None = attrs.field(default=None, validator=v.optional([v.ge(1), v.le(1024)]))
     tf32: bool = False
     compile: bool = False
     progress: Literal["auto", "on", "off"] = "auto"
@@ -70,7 +70,7 @@ class EvalSpec:
     metrics: list[str] = attrs.field(factory=lambda: ["bleu", "rouge_l", "dist1"])
     teacher_sampler: str | None = None
     teacher_steps: int | None = attrs.field(default=None, validator=v.optional(v.gt(0)))
-    seed: int = 0
+    seed: int = attrs.field(default=0, validator=[v.ge(0), v.le(2**32 - 1)])
     seeds: int = attrs.field(default=1, validator=v.gt(0))
     """Samples per source; diversity metrics (self_bleu, div4) need more than one."""
     teacher_outputs: list[str] | None = path_field(default=None)

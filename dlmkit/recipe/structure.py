@@ -9,7 +9,9 @@ reports everything wrong with a recipe.  ``where`` is always a table path such a
 from __future__ import annotations
 
 import difflib
+import math
 import os
+import re
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -33,6 +35,28 @@ def path_field(default: Any = attrs.NOTHING, keywords: tuple[str, ...] = (), **k
     """
     metadata = {**kwargs.pop("metadata", {}), PATH_METADATA: keywords}
     return attrs.field(default=default, metadata=metadata, **kwargs)
+
+
+def finite(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
+    """attrs validator: a number that is not NaN or infinite (``lr = inf`` would train on NaN)."""
+    if value is not None and not math.isfinite(value):
+        raise ValueError(f"'{attribute.name}' must be a finite number, got {value}")
+
+
+STAGE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+#: Folders of a run that dlmkit itself writes; a stage may not take their names.
+RESERVED_STAGE_NAMES = frozenset({"outputs", "samples", "bench"})
+
+
+def stage_name(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
+    """attrs validator: a stage name is its folder's name, so it must be a plain slug that stays in the run folder."""
+    if not isinstance(value, str) or not STAGE_NAME.fullmatch(value):
+        raise ValueError(
+            f"'{attribute.name}' must be 1-64 letters, digits, '_' or '-', starting with a letter or digit "
+            f"(it names the stage's folder in the run), got {value!r}"
+        )
+    if value in RESERVED_STAGE_NAMES:
+        raise ValueError(f"'{attribute.name}' {value!r} is a folder dlmkit writes in every run; choose another name")
 
 
 def component_field(kind: str, **kwargs: Any) -> Any:

@@ -7,15 +7,13 @@ import math
 import attrs
 from torch import Tensor
 
-from dlmkit.schedules.discrete import DiscreteSchedule
+from dlmkit.schedules.discrete import NUM_TIMESTEPS_RULE, DiscreteSchedule
 from dlmkit.schedules.discretize import betas_from_alpha_bar
 
 
 @attrs.frozen
 class CosineScheduleParams:
-    num_timesteps: int = attrs.field(
-        default=2000, validator=[attrs.validators.instance_of(int), attrs.validators.gt(1)]
-    )
+    num_timesteps: int = attrs.field(default=2000, validator=NUM_TIMESTEPS_RULE)
 
 
 def cosine_alpha_bar(s: float) -> float:

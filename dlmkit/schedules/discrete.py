@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import attrs
 import torch
 from torch import Tensor
 
 from dlmkit.errors import UserError
+
+#: The largest schedule a recipe may ask for: every schedule keeps float64 tables of this length,
+#: and a sampler may loop over all of it (DiffuSeq uses 2000).
+MAX_TIMESTEPS = 100_000
+#: The ``num_timesteps`` rule every schedule's params share.
+NUM_TIMESTEPS_RULE = [attrs.validators.instance_of(int), attrs.validators.gt(1), attrs.validators.le(MAX_TIMESTEPS)]
 
 
 class DiscreteSchedule:

@@ -8,7 +8,7 @@ import attrs
 import torch
 from torch import Tensor
 
-from dlmkit.schedules.discrete import DiscreteSchedule
+from dlmkit.schedules.discrete import NUM_TIMESTEPS_RULE, DiscreteSchedule
 
 
 def _beta_end_below_one(instance: Any, attribute: attrs.Attribute[Any], value: float) -> None:
@@ -24,9 +24,7 @@ def _beta_end_below_one(instance: Any, attribute: attrs.Attribute[Any], value: f
 class LinearScheduleParams:
     """``beta_start``/``beta_end`` are the values at 1000 steps; other ``T`` rescale them (iDDPM)."""
 
-    num_timesteps: int = attrs.field(
-        default=2000, validator=[attrs.validators.instance_of(int), attrs.validators.gt(1)]
-    )
+    num_timesteps: int = attrs.field(default=2000, validator=NUM_TIMESTEPS_RULE)
     beta_start: float = attrs.field(default=1e-4, converter=float, validator=attrs.validators.gt(0.0))
     beta_end: float = attrs.field(
         default=0.02, converter=float, validator=[attrs.validators.gt(0.0), _beta_end_below_one]
