@@ -69,14 +69,20 @@ def test_env_root_relative_paths_concatenation_and_packing(data_root: Path, monk
     assert not ds.has_split("dev")
 
 
-def test_params_root_wins_and_absolute_paths_are_kept(
+def test_params_root_is_used_and_absolute_paths_are_kept(
     data_root: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setenv(DATA_ROOT_ENV, str(tmp_path / "elsewhere"))
+    monkeypatch.delenv(DATA_ROOT_ENV, raising=False)
     absolute = write_jsonl(tmp_path / "abs" / "test.jsonl", VALID)
     ds = DiffuSeqJsonl(DiffuSeqJsonlParams(root=str(data_root), valid="qqp/valid.jsonl", test=str(absolute)))
     assert ds.files("valid") == [data_root / "qqp" / "valid.jsonl"]
     assert ds.files("test") == [absolute]
+
+
+def test_the_environment_variable_overrides_a_recipes_root(data_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(DATA_ROOT_ENV, str(data_root))
+    ds = DiffuSeqJsonl(DiffuSeqJsonlParams(root="/nowhere/the/recipe/was/copied/from", valid="qqp/valid.jsonl"))
+    assert ds.files("valid") == [data_root / "qqp" / "valid.jsonl"]
 
 
 def test_missing_file_error_names_file_root_and_how_to_set_it(data_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import traceback
 from typing import Any
 
 import click
@@ -38,6 +39,20 @@ class DlmkitGroup(click.Group):
             ctx.exit(exc.exit_code)
         except DlmkitError as exc:
             click.echo(f"error: {exc}", err=True)
+            ctx.exit(1)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except OSError as exc:  # the machine refused: disk full, read-only or missing folder, permissions
+            where = f": {exc.filename}" if exc.filename else ""
+            click.echo(f"error: {exc.strerror or exc}{where}", err=True)
+            ctx.exit(2)
+        except Exception:
+            click.echo(traceback.format_exc(), err=True)
+            click.echo(
+                "internal error: the traceback above is a bug in dlmkit or in one of its plugins "
+                "(`dlmkit plugins` lists them); please report it with the traceback and the command",
+                err=True,
+            )
             ctx.exit(1)
 
 

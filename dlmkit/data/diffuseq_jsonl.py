@@ -56,7 +56,8 @@ class DiffuSeqJsonlParams:
     """Where the DiffuSeq jsonl splits are and how to tokenize and pack them."""
 
     root: str | None = path_field(default=None, validator=_optional_str)
-    """Data root for relative paths; when unset, the DLMKIT_DATA_ROOT environment variable (else the working dir)."""
+    """Data root for relative paths: the recipe's default.  The DLMKIT_DATA_ROOT environment variable, when
+    set, overrides it (a copied recipe finds the data without an edit); with neither, the working dir."""
     train: list[str] = attrs.field(
         factory=list, converter=_as_list, validator=attrs.validators.deep_iterable(_non_empty_str)
     )
@@ -108,10 +109,10 @@ class DiffuSeqJsonl:
     # -- locating files -------------------------------------------------------------------------------
 
     def _data_root(self) -> tuple[Path | None, str]:
-        if self.params.root is not None:
-            root, origin = Path(self.params.root).expanduser(), "[data] root"
-        elif os.environ.get(DATA_ROOT_ENV):
+        if os.environ.get(DATA_ROOT_ENV):
             root, origin = Path(os.environ[DATA_ROOT_ENV]).expanduser(), f"the {DATA_ROOT_ENV} environment variable"
+        elif self.params.root is not None:
+            root, origin = Path(self.params.root).expanduser(), "[data] root"
         else:
             return None, "unset"
         if not root.is_dir():

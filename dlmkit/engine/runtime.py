@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import platform
 import random
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -27,6 +29,26 @@ def pick_device(requested: str) -> torch.device:
 def seed_everything(seed: int) -> None:
     random.seed(seed)
     torch.manual_seed(seed)
+
+
+def native_cpu_bf16() -> bool:
+    """Whether this CPU computes bf16 natively (x86 AVX512-BF16 or AMX, Arm BF16).
+
+    Without it, torch emulates bf16 and a DLM-One step under bf16 autocast was measured 12-20x slower
+    than in fp32 (an AMD EPYC with AVX2); with it, about 2x faster.
+    """
+    try:
+        flags = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace").split()
+    except OSError:
+        return platform.machine() == "arm64" and platform.system() == "Darwin"  # Apple M2 and later have BF16
+    return any(flag in flags for flag in ("avx512_bf16", "amx_bf16", "bf16"))
+
+
+def resolve_precision(precision: str, device: torch.device) -> str:
+    """``auto``: bf16 on CUDA and on CPUs with native bf16, fp32 elsewhere; other values as written."""
+    if precision != "auto":
+        return precision
+    return "bf16" if device.type == "cuda" or (device.type == "cpu" and native_cpu_bf16()) else "fp32"
 
 
 @attrs.define
@@ -58,7 +80,7 @@ class Runtime:
             torch.backends.cudnn.allow_tf32 = spec.tf32
         if spec.deterministic:
             torch.use_deterministic_algorithms(True, warn_only=True)
-        return cls(device, spec.precision, world, spec.compile)
+        return cls(device, resolve_precision(spec.precision, device), world, spec.compile)
 
     @contextlib.contextmanager
     def compiled(self, *networks: Any) -> Iterator[None]:

@@ -32,18 +32,34 @@ DEFAULT_COMPONENTS = {
 KIND_OF_TABLE = {"data": "dataset", "schedule": "schedule", "injector": "injector", "sampler": "sampler"}
 
 
+#: A recipe is a short text file; anything larger is not one (and ``/dev/zero`` would never end).
+MAX_RECIPE_BYTES = 1 << 20
+
+
 def read_toml(path: Path) -> dict[str, Any]:
-    """Parse a TOML file; syntax errors name the line and column."""
+    """Parse a TOML file; syntax errors name the line and column, and non-recipes are refused before reading."""
+
+    def refuse(message: str) -> RecipeError:
+        return RecipeError(str(path), [Problem("", message)])
+
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise RecipeError(str(path), [Problem("", "file not found")]) from None
+        if not path.exists():
+            raise refuse("file not found")
+        if not path.is_file():
+            raise refuse("not a regular file (a recipe is a TOML text file)")
+        if path.stat().st_size > MAX_RECIPE_BYTES:
+            raise refuse(f"{path.stat().st_size:,} bytes; a recipe is a TOML text file of at most {MAX_RECIPE_BYTES:,}")
+        text = path.read_bytes().decode("utf-8")
     except OSError as exc:
-        raise RecipeError(str(path), [Problem("", f"cannot read the file: {exc.strerror}")]) from None
+        raise refuse(f"cannot read the file: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise refuse(f"not UTF-8 text (byte {exc.start}); a recipe is a TOML text file") from None
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise RecipeError(str(path), [Problem("", f"TOML syntax error: {exc}")]) from None
+        raise refuse(f"TOML syntax error: {exc}") from None
+    except RecursionError:
+        raise refuse("tables or arrays nested too deeply") from None
 
 
 def load_recipe(path: str | Path, overrides: Iterable[str] = (), registry: Registry | None = None) -> Recipe:
@@ -168,7 +184,7 @@ class RecipeLoader:
         return TeacherRef(ref.name, checkpoint, ref.params)
 
     def stages(self, tables: Any) -> list[Any]:
-        if tables is None:
+        if tables is None or tables == []:
             self.problems.append(
                 Problem("[[stage]]", "a recipe needs at least one [[stage]]", "kinds: " + ", ".join(STAGE_KINDS))
             )

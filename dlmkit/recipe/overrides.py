@@ -63,7 +63,10 @@ def apply_overrides(raw: dict[str, Any], overrides: Iterable[str], problems: lis
         if not isinstance(node, dict):
             problems.append(Problem(where, f"'{key}' does not name a key inside a table"))
             continue
-        node[parts[-1]] = parse_value(text.strip())
+        try:
+            node[parts[-1]] = parse_value(text.strip())
+        except RecursionError:
+            problems.append(Problem(where, "the value is nested too deeply"))
     return data
 
 

@@ -52,7 +52,8 @@ class RuntimeSpec:
     """Where and how to run: device, precision, threads, progress display."""
 
     device: Literal["auto", "cpu", "cuda"] = "auto"
-    precision: Literal["fp32", "bf16", "fp16"] = "fp32"
+    precision: Literal["fp32", "bf16", "fp16", "auto"] = "fp32"
+    """``auto`` takes bf16 only where it is fast (CUDA, or a CPU with native bf16), else fp32."""
     threads: int | None = attrs.field(default=None, validator=v.optional([v.ge(1), v.le(1024)]))
     tf32: bool = False
     compile: bool = False

@@ -1,0 +1,79 @@
+"""Hostile or careless inputs end in one clean message and exit 2: never a traceback, a hang or a crash."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from dlmkit.cli.main import cli
+
+REPO = Path(__file__).resolve().parents[1]
+TINY = str(REPO / "recipes" / "tiny_cpu.toml")
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, list(args))
+    return result.exit_code, result.output
+
+
+def assert_clean(code: int, out: str, *expected: str) -> None:
+    assert code == 2, out
+    assert "Traceback" not in out
+    for text in expected:
+        assert text in out, out
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"\xff\xfe\x00name = 1", "not UTF-8 text"),
+        (b"a = " + b"[" * 50_000 + b"]" * 50_000, "nested too deeply"),
+        (b"x" * ((1 << 20) + 1), "a recipe is a TOML text file of at most"),
+    ],
+)
+def test_binary_deep_or_huge_recipes_are_refused(tmp_path: Path, content: bytes, message: str) -> None:
+    path = tmp_path / "r.toml"
+    path.write_bytes(content)
+    assert_clean(*run("validate", str(path)), message)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_a_fifo_or_device_as_the_recipe_is_refused_without_reading_it(tmp_path: Path) -> None:
+    fifo = tmp_path / "r.toml"
+    os.mkfifo(fifo)
+    assert_clean(*run("validate", str(fifo)), "not a regular file")
+    if Path("/dev/zero").exists():
+        assert_clean(*run("validate", "/dev/zero"), "not a regular file")
+
+
+def test_a_deeply_nested_override_is_refused() -> None:
+    assert_clean(*run("validate", TINY, "--set", "seed=" + "[" * 50_000 + "]" * 50_000), "nested too deeply")
+
+
+def test_an_output_folder_that_cannot_be_created_is_named(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    code, out = run("run", TINY, "--output-dir", str(blocker / "run"), "--no-progress")
+    assert_clean(code, out, str(blocker / "run"))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    key=st.sampled_from(["seed", "stage.stage1.steps", "runtime.threads", "stage.stage1.optim.psi.lr"]), value=st.text()
+)
+def test_any_text_as_an_override_value_is_accepted_or_refused_cleanly(key: str, value: str) -> None:
+    code, out = run("validate", TINY, "--set", f"{key}={value}")
+    assert code in (0, 2), out
+    assert "Traceback" not in out
+
+
+def test_an_empty_stage_list_is_refused(tmp_path: Path) -> None:
+    text = Path(TINY).read_text(encoding="utf-8")
+    path = tmp_path / "r.toml"
+    path.write_text(text[: text.index("[[stage]]")] + "stage = []\n", encoding="utf-8")
+    assert_clean(*run("validate", str(path)), "a recipe needs at least one [[stage]]")
