@@ -197,3 +197,16 @@ def test_a_lifecycle_hook_that_raises_is_reported_once_and_skipped(
         plugins.notify("on_log", stage="s", step=step, metrics={})
     assert capsys.readouterr().err.count("raised in on_log: KeyError: 'oops'") == 1
     assert [f.error for f in plugins.failures] == ["KeyError: 'oops'"]
+
+
+def test_validate_builds_each_objective_and_names_what_it_lacks(site: Path) -> None:
+    install(
+        site,
+        "class Half:\n    generator_every = 1\n    uses_real_data = False\n"
+        "    def psi_loss(self, ctx):\n        return None\n\n"
+        "@hookimpl\ndef register_objectives(register):\n    register('half', lambda params: Half())\n",
+    )
+    recipe = str(Path(__file__).parents[1] / "recipes" / "tiny_cpu.toml")
+    result = CliRunner().invoke(cli, ["validate", recipe, "--set", 'stage.stage1.objective={name="half"}'])
+    assert result.exit_code == 2, result.output
+    assert '[[stage]] "stage1" objective' in result.output and "it lacks generator_loss" in result.output

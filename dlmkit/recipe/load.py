@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from dlmkit.errors import Problem, RecipeError
+from dlmkit.errors import Problem, RecipeError, UserError
 from dlmkit.recipe.overrides import apply_overrides
 from dlmkit.recipe.schema import ComponentRef, EvalSpec, Recipe, RecipeHeader, RuntimeSpec, TeacherRef
 from dlmkit.recipe.stages import STAGE_KINDS
@@ -135,6 +135,8 @@ class RecipeLoader:
         self.cross_check(teacher, stages)
         self.check_times(refs["schedule"], refs["sampler"], stages)
         self.check_files(teacher, eval_spec)
+        if not self.problems:
+            self.check_builds(refs, stages)
         if self.problems:
             raise RecipeError(str(self.source), self.problems)
         return Recipe(
@@ -265,6 +267,22 @@ class RecipeLoader:
                         f"'{key}' = {value} is past the schedule's last step; [schedule] has {total} steps "
                         f"(0 to {total - 1})",
                     )
+                )
+
+    def check_builds(self, refs: dict[str, Any], stages: list[Any]) -> None:
+        """Build the light components now (schedule, injector, sampler, each stage's objective): a plugin
+        whose factory fails or returns something that lacks a member of its interface is found before
+        any stage trains.  Datasets, teachers and metrics load data or weights and are built by the run."""
+        light = [(f"[{t}]", refs[t]) for t in ("schedule", "injector", "sampler")]
+        light += [(f'[[stage]] "{s.name}" objective', s.objective) for s in stages if hasattr(s, "objective")]
+        for where, ref in light:
+            try:
+                self.registry.get(ref.kind, ref.name).factory(ref.params)
+            except UserError as exc:
+                self.problems.append(Problem(where, str(exc)))
+            except Exception as exc:
+                self.problems.append(
+                    Problem(where, f"building {ref.kind} '{ref.name}' failed: {type(exc).__name__}: {exc}")
                 )
 
     def check_files(self, teacher: Any, eval_spec: Any) -> None:
