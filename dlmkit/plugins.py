@@ -172,6 +172,35 @@ class Plugins:
         return registry
 
 
+_SIMPLE_TYPES: dict[str, tuple[type, ...]] = {"int": (int,), "float": (int, float), "str": (str,), "bool": (bool,)}
+
+
+def default_problem(params: type) -> str:
+    """What is wrong with a params class's own defaults ("" when nothing).
+
+    A recipe that leaves a key out gets the default, so a default of the wrong type, or one that fails
+    its own validator, is the plugin's bug: reported at registration, not blamed on the recipe later.
+    """
+    complete = True
+    for field in attrs.fields(params):
+        if field.default is attrs.NOTHING:
+            complete = False  # a required key: the class cannot be built from defaults alone
+            continue
+        default = field.default.factory() if isinstance(field.default, attrs.Factory) else field.default  # type: ignore[arg-type]
+        type_name = field.type if isinstance(field.type, str) else getattr(field.type, "__name__", "")
+        allowed = _SIMPLE_TYPES.get(type_name)
+        if allowed is None or default is None:
+            continue
+        if not isinstance(default, allowed) or (isinstance(default, bool) and bool not in allowed):
+            return f"has default {field.name} = {default!r}, which is not a {type_name}"
+    if complete:
+        try:
+            params()
+        except Exception as exc:
+            return f"has defaults that fail its own validators: {type(exc).__name__}: {exc}"
+    return ""
+
+
 def _make_register(registry: Registry, kind: str, provider: str, version: str, plugin_name: str) -> Callable[..., None]:
     def register(
         name: str, factory: Callable[..., Any], params: type | None = None, summary: str = "", override: bool = False
@@ -186,6 +215,10 @@ def _make_register(registry: Registry, kind: str, provider: str, version: str, p
                 f"{where}: the params of {kind} '{name}' must be an attrs class (decorate it with @attrs.frozen), "
                 f"got {params!r}"
             )
+        if params is not None:
+            wrong = default_problem(params)
+            if wrong:
+                raise PluginConflict(f"{where}: the params of {kind} '{name}' ({params.__qualname__}) {wrong}")
         if not summary:
             doc = (factory.__doc__ or "").strip()
             summary = doc.splitlines()[0] if doc else ""

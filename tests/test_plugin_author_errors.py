@@ -210,3 +210,23 @@ def test_validate_builds_each_objective_and_names_what_it_lacks(site: Path) -> N
     result = CliRunner().invoke(cli, ["validate", recipe, "--set", 'stage.stage1.objective={name="half"}'])
     assert result.exit_code == 2, result.output
     assert '[[stage]] "stage1" objective' in result.output and "it lacks generator_loss" in result.output
+
+
+@pytest.mark.parametrize(
+    ("field", "message"),
+    [
+        ("steps: int = 2.5", "has default steps = 2.5, which is not a int"),
+        ("scale: float = attrs.field(default=-1.0, validator=attrs.validators.gt(0))", "has defaults that fail its own validators"),
+    ],
+)
+def test_a_plugins_own_bad_default_is_blamed_on_the_plugin_at_registration(
+    site: Path, field: str, message: str
+) -> None:
+    install(
+        site,
+        f"@attrs.frozen\nclass P:\n    {field}\n\n"
+        "@hookimpl\ndef register_samplers(register):\n    register('mine', lambda p: p, params=P)\n",
+    )
+    plugins = create_plugins()
+    assert "mine" not in plugins.registry.names("sampler")
+    assert "the params of sampler 'mine' (P) " + message in _failures(plugins)
