@@ -216,7 +216,10 @@ def test_validate_builds_each_objective_and_names_what_it_lacks(site: Path) -> N
     ("field", "message"),
     [
         ("steps: int = 2.5", "has default steps = 2.5, which is not a int"),
-        ("scale: float = attrs.field(default=-1.0, validator=attrs.validators.gt(0))", "has defaults that fail its own validators"),
+        (
+            "scale: float = attrs.field(default=-1.0, validator=attrs.validators.gt(0))",
+            "has defaults that fail its own validators",
+        ),
     ],
 )
 def test_a_plugins_own_bad_default_is_blamed_on_the_plugin_at_registration(

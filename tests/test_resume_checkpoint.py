@@ -6,9 +6,12 @@ from pathlib import Path
 
 import pytest
 import torch
+from click.testing import CliRunner
 from torch import nn
 
-from dlmkit.engine.checkpoint import LATEST, resume_checkpoint, write_checkpoint
+from dlmkit.cli.main import cli
+from dlmkit.engine.checkpoint import LATEST, read_checkpoint, restoring, resume_checkpoint, write_checkpoint
+from dlmkit.engine.pipeline import STATE_FILE
 from dlmkit.errors import CheckpointError
 
 
@@ -71,3 +74,32 @@ def test_a_stage_that_never_checkpointed_starts_at_zero_and_says_so(tmp_path: Pa
     found, said = _resume(folder)
     assert found is None
     assert said == ["[s] no checkpoint to resume from; starting the stage at step 0"]
+
+
+@pytest.mark.parametrize("damage", ["weights", "state", "state_shape"])
+def test_a_damaged_checkpoint_is_a_named_error(tmp_path: Path, damage: str) -> None:
+    target = _write(tmp_path, 1)
+    if damage == "weights":
+        (target / "model.safetensors").write_bytes(b"\x00" * 40)
+    elif damage == "state":
+        (target / "trainer_state.pt").write_bytes(b"not a torch file")
+    else:
+        torch.save([1, 2, 3], target / "trainer_state.pt")
+    with pytest.raises(CheckpointError, match=str(target)):
+        read_checkpoint(target, {"model": nn.Linear(2, 2)})
+
+
+def test_a_trainer_state_that_does_not_fit_the_stage_is_a_named_error(tmp_path: Path) -> None:
+    with pytest.raises(CheckpointError, match=r"does not fit the stage \(KeyError: 'opt_g'\)"), restoring(tmp_path):
+        _ = {"step": 1}["opt_g"]
+
+
+@pytest.mark.parametrize("content", ["{not json", "[1, 2]", '{"stages": 3}'])
+def test_a_damaged_run_state_stops_resume_with_exit_2(tmp_path: Path, content: str) -> None:
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    (run_dir / STATE_FILE).write_text(content)
+    recipe = str(Path(__file__).resolve().parents[1] / "recipes" / "tiny_cpu.toml")
+    result = CliRunner().invoke(cli, ["run", recipe, "--output-dir", str(run_dir), "--resume", "--no-progress"])
+    assert result.exit_code == 2, result.output
+    assert f"{run_dir / STATE_FILE}:" in result.output and "Traceback" not in result.output

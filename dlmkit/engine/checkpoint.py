@@ -8,10 +8,11 @@ leaves the previous checkpoint usable.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +40,10 @@ def load_module(module: nn.Module, path: Path) -> None:
     """Load weights saved by ``save_module`` into ``module`` (every key must match)."""
     if not path.is_file():
         raise CheckpointError(f"{path}: checkpoint file not found")
-    missing, unexpected = safetensors.torch.load_model(module, str(path), strict=False)
+    try:
+        missing, unexpected = safetensors.torch.load_model(module, str(path), strict=False)
+    except (OSError, RuntimeError, ValueError, safetensors.SafetensorError) as exc:
+        raise CheckpointError(f"{path}: cannot load these weights ({type(exc).__name__}: {exc})") from None
     if missing or unexpected:
         raise CheckpointError(
             f"{path}: does not match the model: missing keys {sorted(missing)[:5]}, "
@@ -191,4 +195,19 @@ def read_checkpoint(target: Path, modules: Mapping[str, nn.Module]) -> dict[str,
     """Load every module's weights and return the trainer state."""
     for name, module in modules.items():
         load_module(module, target / f"{name}.safetensors")
-    return load_state(target / "trainer_state.pt")
+    state = load_state(target / "trainer_state.pt")
+    if not isinstance(state, dict) or "step" not in state:
+        raise CheckpointError(f"{target / 'trainer_state.pt'}: not a dlmkit trainer state (no 'step')")
+    return state
+
+
+@contextlib.contextmanager
+def restoring(target: Path) -> Iterator[None]:
+    """Turn a trainer state that does not fit the stage (a key missing, a wrong shape) into a clear error."""
+    try:
+        yield
+    except (KeyError, TypeError, ValueError, RuntimeError, IndexError) as exc:
+        raise CheckpointError(
+            f"{target}: this checkpoint does not fit the stage ({type(exc).__name__}: {exc}); "
+            "resume with the recipe that wrote it, or remove the stage's ckpt folder to start the stage again"
+        ) from None

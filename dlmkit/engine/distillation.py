@@ -17,6 +17,7 @@ from dlmkit.engine.checkpoint import (
     latest_checkpoint,
     load_module,
     read_checkpoint,
+    restoring,
     rng_state,
     save_module,
     set_rng_state,
@@ -317,16 +318,17 @@ class Distiller:
         latest = agreed_resume_checkpoint(self.world, self.ckpt_dir, self.stage.name)
         if latest is None:
             return
-        state = read_checkpoint(latest, self.modules())
-        self.opt_g.load_state_dict(state["opt_g"])
-        self.opt_psi.load_state_dict(state["opt_psi"])
-        self.rng.set_state(state["generator"])
-        set_rng_state(state["rng"])
-        self.step = int(state["step"])
-        self.best_score = float(state["best_score"] if "best_score" in state else state["best_bleu"])
-        self.bad_in_row = {k: int(v) for k, v in state["bad_in_row"].items()}
-        self.skipped = int(state["skipped"])
-        self.generator_updates = int(state.get("generator_updates", self.step - self.stage.psi_warmup_steps))
+        with restoring(latest):
+            state = read_checkpoint(latest, self.modules())
+            self.opt_g.load_state_dict(state["opt_g"])
+            self.opt_psi.load_state_dict(state["opt_psi"])
+            self.rng.set_state(state["generator"])
+            set_rng_state(state["rng"])
+            self.step = int(state["step"])
+            self.best_score = float(state["best_score"] if "best_score" in state else state["best_bleu"])
+            self.bad_in_row = {k: int(v) for k, v in state["bad_in_row"].items()}
+            self.skipped = int(state["skipped"])
+            self.generator_updates = int(state.get("generator_updates", self.step - self.stage.psi_warmup_steps))
 
     # -- the loop ---------------------------------------------------------------------------
     def run(self) -> StageResult:

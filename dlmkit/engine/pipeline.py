@@ -70,7 +70,15 @@ def fresh_teacher(recipe: Recipe, tokenizer: Tokenizer, seq_len: int) -> Teacher
 
 def _read_state(run_dir: Path) -> dict[str, Any]:
     path = run_dir / STATE_FILE
-    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {"stages": {}}
+    if not path.is_file():
+        return {"stages": {}}
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise UserError(f"{path}: damaged ({type(exc).__name__}); restore it, or use another --output-dir") from None
+    if not isinstance(state, dict) or not isinstance(state.get("stages"), dict):
+        raise UserError(f"{path}: not a dlmkit run state (no 'stages' table); restore it, or use another --output-dir")
+    return state
 
 
 def _result_from(data: dict[str, Any], run_dir: Path) -> StageResult:

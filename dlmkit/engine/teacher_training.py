@@ -17,6 +17,7 @@ from dlmkit.engine.checkpoint import (
     agreed_resume_checkpoint,
     load_module,
     read_checkpoint,
+    restoring,
     rng_state,
     set_rng_state,
     write_checkpoint,
@@ -96,13 +97,14 @@ def run_teacher_training(ctx: RunContext, stage: TrainTeacherStage) -> StageResu
     start = 0
     latest = agreed_resume_checkpoint(world, ckpt_dir, stage.name) if ctx.resume else None
     if latest is not None:
-        state = read_checkpoint(latest, {"model": as_module(teacher), "ema": ema.shadow})
-        optimizer.load_state_dict(state["optimizer"])
-        sampler.load_state_dict(state["timesteps"])
-        batches.load_state_dict(state["batches"])
-        generator.set_state(state["generator"])
-        set_rng_state(state["rng"])
-        start = int(state["step"])
+        with restoring(latest):
+            state = read_checkpoint(latest, {"model": as_module(teacher), "ema": ema.shadow})
+            optimizer.load_state_dict(state["optimizer"])
+            sampler.load_state_dict(state["timesteps"])
+            batches.load_state_dict(state["batches"])
+            generator.set_state(state["generator"])
+            set_rng_state(state["rng"])
+            start = int(state["step"])
 
     def save(step: int) -> None:
         if not world.is_main:
