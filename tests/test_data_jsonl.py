@@ -60,6 +60,8 @@ def test_gzip_and_crlf_and_bom(tmp_path: Path) -> None:
         ('["a", "b"]', "got a JSON list"),
         ("", "blank line"),
         ("   ", "blank line"),
+        ('{"src": "\\ud800", "trg": "b"}', 'key "src" holds a lone surrogate'),
+        ('{"src": ' + "[" * 50_000 + "]" * 50_000 + "}", "JSON nested too deeply"),
     ],
 )
 def test_malformed_line_names_file_and_line(tmp_path: Path, line: str, expected: str) -> None:
@@ -98,3 +100,14 @@ def test_roundtrip_of_json_dumps_lines(
     body = "\n".join(json.dumps({"src": s, "trg": t}) for s, t in pairs)
     write(path, body + ("\n" if final_newline else ""))
     assert read_jsonl_pairs(path) == ([s.strip() for s, _ in pairs], [t.strip() for _, t in pairs])
+
+
+def test_a_corrupt_gzip_block_names_the_file(tmp_path: Path) -> None:
+    import gzip
+
+    path = tmp_path / "bad.jsonl.gz"
+    data = bytearray(gzip.compress(b'{"src": "a", "trg": "b"}\n' * 200))
+    data[30:40] = b"\xff" * 10  # damage the deflate stream, keep the header
+    path.write_bytes(bytes(data))
+    with pytest.raises(UserError, match=r"bad\.jsonl\.gz: cannot read"):
+        read_jsonl_pairs(path)

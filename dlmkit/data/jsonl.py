@@ -13,6 +13,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -33,7 +34,7 @@ def _raw_lines(path: Path) -> Iterator[tuple[int, bytes]]:
             yield from enumerate(handle, start=1)
     except FileNotFoundError:
         raise UserError(f"{path}: file not found") from None
-    except (OSError, EOFError) as err:
+    except (OSError, EOFError, zlib.error) as err:
         raise UserError(f"{path}: cannot read ({err}); expected a JSON Lines file, optionally gzip-compressed") from err
 
 
@@ -69,6 +70,8 @@ def read_jsonl_pairs(
             record = json.loads(text)
         except json.JSONDecodeError as err:
             raise UserError(f"{where}: invalid JSON ({err.msg} at column {err.colno}); expected {expected}") from None
+        except RecursionError:
+            raise UserError(f"{where}: JSON nested too deeply; expected {expected}") from None
         if not isinstance(record, dict):
             raise UserError(f"{where}: got a JSON {type(record).__name__}; expected {expected}")
         pair: list[str] = []
@@ -79,6 +82,10 @@ def read_jsonl_pairs(
             value = record[field]
             if not isinstance(value, str):
                 raise UserError(f'{where}: key "{field}" holds a {type(value).__name__}; expected a string')
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise UserError(f'{where}: key "{field}" holds a lone surrogate escape (\\ud800-\\udfff)') from None
             pair.append(value.strip())
         sources.append(pair[0])
         targets.append(pair[1])
