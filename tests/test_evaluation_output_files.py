@@ -60,6 +60,11 @@ def test_round_trip(rows: list[OutputRow]) -> None:
         ('{"recover": "a", "source": "c"}', r"line 2: missing key reference"),
         ('{"recover": "a", "reference": 3, "source": "c"}', r"line 2: key 'reference' holds int"),
         ("", r"line 2: empty line"),
+        (
+            '{"recover": "' + "w " * 200_000 + '", "reference": "b", "source": "c"}',
+            r"line 2: key 'recover' holds 200,000 words",
+        ),
+        ('{"recover": ' + "[" * 50_000 + "]" * 50_000 + "}", r"line 2: JSON nested too deeply"),
     ],
 )
 def test_malformed_line_names_file_and_line(tmp_path: Path, line: str, pattern: str) -> None:

@@ -20,6 +20,9 @@ from dlmkit.errors import UserError
 
 OUTPUT_KEYS = ("recover", "reference", "source")
 _EXPECTED = "each line must be one JSON object with string keys recover, reference, source"
+#: Longest text a row may hold, in whitespace-separated words.  ROUGE-L's LCS costs the product of two
+#: lengths, so one 200,000-word line ran for minutes; generated sequences are at most a few hundred.
+MAX_WORDS = 10_000
 
 
 @attrs.frozen
@@ -43,6 +46,11 @@ def row_from_mapping(data: Mapping[str, Any], where: str) -> OutputRow:
     for key in OUTPUT_KEYS:
         if not isinstance(data[key], str):
             raise UserError(f"{where}: key {key!r} holds {type(data[key]).__name__}, not a string; {_EXPECTED}")
+        words = data[key].count(" ") + 1
+        if words > MAX_WORDS and len(data[key].split()) > MAX_WORDS:
+            raise UserError(
+                f"{where}: key {key!r} holds {len(data[key].split()):,} words; rows hold at most {MAX_WORDS:,}"
+            )
     return OutputRow(recover=data["recover"], reference=data["reference"], source=data["source"])
 
 
@@ -51,6 +59,8 @@ def _parse_line(line: str, where: str) -> OutputRow:
         data = json.loads(line)
     except json.JSONDecodeError as exc:
         raise UserError(f"{where}: not valid JSON ({exc.msg}, column {exc.colno}); {_EXPECTED}") from None
+    except RecursionError:
+        raise UserError(f"{where}: JSON nested too deeply; {_EXPECTED}") from None
     if not isinstance(data, dict):
         raise UserError(f"{where}: a JSON {type(data).__name__}, not an object; {_EXPECTED}")
     return row_from_mapping(data, where)
