@@ -253,3 +253,15 @@ def test_hook_loads_a_renamed_diffuseq_state_dict(tmp_path: Path, small_params: 
     torch.save(DiffuSeqTeacher(small_params).state_dict(), path)
     teacher = plugin.load_teacher_checkpoint(path)
     assert isinstance(teacher, DiffuSeqTeacher) and teacher.vocab_size == 40
+
+
+def test_a_checkpoint_without_an_embedding_table_is_a_named_error(
+    tmp_path: Path, trained: tuple[TransformerNetModel, dict[str, Tensor]]
+) -> None:
+    live, ema = trained
+    path = tmp_path / "ema_0.9999_000100.pt"
+    save_like_official_trainer(live, ema, path)
+    state = torch.load(path, weights_only=True)
+    torch.save({k: v for k, v in state.items() if k not in ("lm_head.weight", "word_embedding.weight")}, path)
+    with pytest.raises(CheckpointError, match=r"ema_0\.9999_000100\.pt: no embedding table"):
+        load_official(path)

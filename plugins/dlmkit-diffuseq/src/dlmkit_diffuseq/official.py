@@ -73,12 +73,17 @@ def load_official(path: str | Path) -> DiffuSeqTeacher:
     """An official DiffuSeq checkpoint (a ``.pt`` file, or a folder of ``ema_*.pt``) as a teacher in eval mode."""
     checkpoint = find_checkpoint(Path(path))
     state = read_state_dict(checkpoint)
+    if "lm_head.weight" not in state and "word_embedding.weight" not in state:
+        raise CheckpointError(
+            f"{checkpoint}: no embedding table (neither lm_head.weight nor word_embedding.weight); "
+            "an official DiffuSeq checkpoint holds both"
+        )
     params = official_params(checkpoint, state)
     with torch.device("meta"):  # shapes only: no memory, no init, before anything is known to fit
         _check_keys(checkpoint, state, DiffuSeqTeacher(params))
     teacher = DiffuSeqTeacher(params)
     tied = dict(state)
-    tied["word_embedding.weight"] = state["lm_head.weight"]  # the official load order lets lm_head win
+    tied["word_embedding.weight"] = state.get("lm_head.weight", state["word_embedding.weight"])  # lm_head wins
     teacher.load_state_dict(tied, strict=True)
     return teacher.eval()
 
