@@ -66,7 +66,9 @@ def test_generator_waits_for_the_warmup_steps(tmp_path: Path, counting: list[Cou
         "stage.stage1.psi_warmup_steps=4",
         'stage.stage2.objective={name = "counting"}',
     ]
-    run_recipe(load_recipe(TINY, overrides), output_dir=tmp_path / "run", progress=False)
+    recipe = load_recipe(TINY, overrides)  # validation builds (and drops) one objective per stage
+    counting.clear()
+    run_recipe(recipe, output_dir=tmp_path / "run", progress=False)
     stage1, stage2 = counting
     assert (stage1.psi_calls, stage1.generator_calls) == (6, 2)  # 6 iterations, the first 4 psi only
     assert (stage2.psi_calls, stage2.generator_calls) == (4, 4)  # no warm-up: one of each per iteration
