@@ -75,3 +75,10 @@ def test_a_stage_whose_every_generator_update_is_non_finite_fails_with_exit_2(tm
     with pytest.raises(TrainingDiverged, match=r'"stage1": all \d+ generator updates were non-finite') as caught:
         run_recipe(recipe, output_dir=tmp_path / "run", progress=False)
     assert caught.value.exit_code == 2
+
+
+def test_teacher_training_that_turns_non_finite_stops_with_exit_2(tmp_path: Path) -> None:
+    overrides = [*SHORT, "stage.teacher.steps=30", "stage.teacher.lr=1e30", "stage.teacher.ckpt_every=0"]
+    with pytest.raises(TrainingDiverged, match=r'"teacher": 20 non-finite teacher-training steps in a row') as caught:
+        run_recipe(load_recipe(TINY, overrides), output_dir=tmp_path / "run", progress=False)
+    assert caught.value.exit_code == 2

@@ -15,6 +15,7 @@ from torch import Tensor
 from dlmkit.engine.batches import EpochBatches
 from dlmkit.engine.checkpoint import (
     agreed_resume_checkpoint,
+    latest_checkpoint,
     load_module,
     read_checkpoint,
     restoring,
@@ -29,10 +30,13 @@ from dlmkit.engine.progress import StageProgress
 from dlmkit.engine.teacher_files import TEACHER_FILE, save_teacher
 from dlmkit.engine.teacher_loss import DiffuSeqLoss, diffuseq_loss
 from dlmkit.engine.timestep_samplers import make_timestep_sampler
-from dlmkit.errors import UserError
+from dlmkit.errors import TrainingDiverged, UserError
 from dlmkit.interfaces import Batch, Teacher
 from dlmkit.interfaces.teacher import as_module
 from dlmkit.recipe.stages import TrainTeacherStage
+
+#: Non-finite steps in a row (each skipped) before teacher training stops, naming the last good checkpoint.
+MAX_BAD_STEPS = 20
 
 
 def stage_seed(seed: int, name: str) -> int:
@@ -122,6 +126,7 @@ def run_teacher_training(ctx: RunContext, stage: TrainTeacherStage) -> StageResu
 
     deadline = time.monotonic() + stage.max_minutes * 60 if stage.max_minutes else math.inf
     step = start
+    bad_in_row = 0
     sums: dict[str, float] = {}
     t_last, step_last = time.perf_counter(), start
     shape = (stage.batch_size, ctx.dataset.seq_len, teacher.embed_dim)
@@ -150,11 +155,25 @@ def run_teacher_training(ctx: RunContext, stage: TrainTeacherStage) -> StageResu
                 loss.backward()  # microbatch gradients are summed, as DiffuSeq does
                 for key, value in terms.items():
                     sums[key] = sums.get(key, 0.0) + float(value.detach().float().sum()) / (hi - lo)
-            sampler.update(t_all, world.gather(torch.cat(local_losses)).cpu())
-            if stage.max_grad_norm is not None:
-                torch.nn.utils.clip_grad_norm_(params, stage.max_grad_norm)
-            optimizer.step()
-            ema.update(as_module(teacher))
+            finite = bool(torch.isfinite(torch.cat(local_losses)).all()) and all(
+                p.grad is None or bool(torch.isfinite(p.grad).all()) for p in params
+            )
+            if world.all_true(finite):
+                sampler.update(t_all, world.gather(torch.cat(local_losses)).cpu())
+                if stage.max_grad_norm is not None:
+                    torch.nn.utils.clip_grad_norm_(params, stage.max_grad_norm)
+                optimizer.step()
+                ema.update(as_module(teacher))
+                bad_in_row = 0
+            else:  # a non-finite step is skipped: no update, no EMA, no loss-aware history
+                optimizer.zero_grad(set_to_none=True)
+                bad_in_row += 1
+                if bad_in_row >= MAX_BAD_STEPS:
+                    raise TrainingDiverged(
+                        f'[[stage]] "{stage.name}": {bad_in_row} non-finite teacher-training steps in a row at '
+                        f"step {step + 1} (lr {stage.lr}); last good checkpoint: "
+                        f"{latest_checkpoint(ckpt_dir) or 'none (stage start)'}; lower lr or set max_grad_norm"
+                    )
             step += 1
             progress.advance(step)
             if step % stage.log_every == 0 or step == stage.steps:
