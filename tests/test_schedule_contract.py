@@ -11,10 +11,16 @@ from dlmkit.errors import UserError
 from dlmkit.schedules import (
     CosineScheduleParams,
     LinearScheduleParams,
+    PwLinScheduleParams,
     SqrtScheduleParams,
+    TruncCosScheduleParams,
+    TruncLinScheduleParams,
     build_cosine_schedule,
     build_linear_schedule,
+    build_pw_lin_schedule,
     build_sqrt_schedule,
+    build_trunc_cos_schedule,
+    build_trunc_lin_schedule,
     register_schedules,
 )
 from dlmkit.schedules.discrete import DiscreteSchedule
@@ -24,6 +30,9 @@ BUILDERS = {
     "sqrt": lambda T: build_sqrt_schedule(SqrtScheduleParams(num_timesteps=T)),
     "linear": lambda T: build_linear_schedule(LinearScheduleParams(num_timesteps=T)),
     "cosine": lambda T: build_cosine_schedule(CosineScheduleParams(num_timesteps=T)),
+    "trunc_cos": lambda T: build_trunc_cos_schedule(TruncCosScheduleParams(num_timesteps=T)),
+    "trunc_lin": lambda T: build_trunc_lin_schedule(TruncLinScheduleParams(num_timesteps=T)),
+    "pw_lin": lambda T: build_pw_lin_schedule(PwLinScheduleParams(num_timesteps=T)),
 }
 
 
@@ -56,6 +65,41 @@ def test_cosine_alpha_bar_telescopes_to_the_continuous_curve() -> None:
     assert schedule.betas[-1].item() == 0.999
 
 
+@pytest.mark.parametrize("T", [2000, 40])
+def test_trunc_cos_starts_noised_and_telescopes_to_its_curve(T: int) -> None:
+    schedule = build_trunc_cos_schedule(TruncCosScheduleParams(num_timesteps=T))
+
+    def f(s: float) -> float:
+        return math.cos((s + 0.1) / 1.1 * math.pi / 2) ** 2
+
+    assert schedule.betas[0].item() == pytest.approx(1 - f(0), rel=1e-12)  # DiffuSeq's second rule
+    for n in range(0, T, max(1, T // 50)):  # abar_n = f(0) * prod f((i+1)/T) / f(i/T) = f(n / T)
+        assert schedule.alphas_cumprod[n].item() == pytest.approx(f(n / T), rel=1e-9)
+
+
+@pytest.mark.parametrize("T", [2000, 40])
+def test_trunc_lin_is_the_rescaled_linear_ramp_raised_by_a_hundredth(T: int) -> None:
+    betas = build_trunc_lin_schedule(TruncLinScheduleParams(num_timesteps=T)).betas.tolist()
+    start, end = 1000 / T * 1e-4 + 0.01, 1000 / T * 0.02 + 0.01
+    assert betas == pytest.approx([start + (end - start) * i / (T - 1) for i in range(T)], rel=1e-12, abs=1e-15)
+
+
+@pytest.mark.parametrize("T", [2000, 40])
+def test_pw_lin_falls_for_ten_steps_then_ramps(T: int) -> None:
+    betas = build_pw_lin_schedule(PwLinScheduleParams(num_timesteps=T)).betas.tolist()
+    scale = 1000 / T
+    start, mid, end = scale * 1e-4 + 0.01, scale * 1e-4, scale * 0.02
+    first = [start + (mid - start) * i / 9 for i in range(10)]
+    second = [mid + (end - mid) * i / (T - 11) for i in range(T - 10)]
+    assert betas == pytest.approx(first + second, rel=1e-12, abs=1e-15)
+
+
+@pytest.mark.parametrize("params", [TruncLinScheduleParams, PwLinScheduleParams])
+def test_truncated_linear_schedules_need_21_steps(params: type) -> None:
+    with pytest.raises(ValueError, match="at least 21"):
+        params(num_timesteps=20)
+
+
 def test_linear_rejects_betas_above_one() -> None:
     with pytest.raises(ValueError, match="num_timesteps >= 21"):
         LinearScheduleParams(num_timesteps=10)
@@ -85,7 +129,7 @@ def test_sample_timesteps_rejects_bad_ranges() -> None:
         schedule.sample_timesteps(4, 5, 4)
 
 
-def test_registration_hook_offers_all_three() -> None:
+def test_registration_hook_offers_every_diffuseq_schedule() -> None:
     seen: dict[str, tuple[object, object]] = {}
 
     def register(name, factory, params=None, summary="", override=False):  # type: ignore[no-untyped-def]
@@ -93,7 +137,7 @@ def test_registration_hook_offers_all_three() -> None:
         seen[name] = (factory, params)
 
     register_schedules(register)
-    assert set(seen) == {"sqrt", "linear", "cosine"}
+    assert set(seen) == {"sqrt", "linear", "cosine", "trunc_cos", "trunc_lin", "pw_lin"}
     for factory, params in seen.values():
         schedule = factory(params(num_timesteps=30))  # type: ignore[operator]
         assert schedule.num_timesteps == 30

@@ -19,3 +19,16 @@ def betas_from_alpha_bar(num_timesteps: int, alpha_bar: Callable[[float], float]
         for i in range(num_timesteps)
     ]
     return torch.tensor(betas, dtype=torch.float64)
+
+
+def betas_from_alpha_bar_from_zero(
+    num_timesteps: int, alpha_bar: Callable[[float], float], max_beta: float = 0.999
+) -> Tensor:
+    """DiffuSeq's second rule (its ``betas_for_alpha_bar2``, used by ``trunc_cos``): the first beta is
+    ``1 - abar(0)`` itself, then ``T - 1`` ratios as above, so ``abar`` need not be 1 at ``s = 0``."""
+    betas = [min(1.0 - alpha_bar(0.0), max_beta)]
+    betas += [
+        min(1.0 - alpha_bar((i + 1) / num_timesteps) / alpha_bar(i / num_timesteps), max_beta)
+        for i in range(num_timesteps - 1)
+    ]
+    return torch.tensor(betas, dtype=torch.float64)
