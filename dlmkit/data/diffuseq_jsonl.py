@@ -31,8 +31,8 @@ def _as_list(value: str | list[str]) -> list[str]:
     return [value] if isinstance(value, str) else list(value)
 
 
-def _int_at_least(minimum: int, maximum: int | None = None) -> Any:
-    """Validator: an int (not a bool) >= ``minimum`` (and <= ``maximum``: sizes that would exhaust memory)."""
+def _int_in_range(minimum: int, maximum: int | None = None) -> Any:
+    """Validator: an int (not a bool) >= ``minimum``, and <= ``maximum`` where larger would exhaust memory."""
 
     def check(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
@@ -70,17 +70,17 @@ class DiffuSeqJsonlParams:
     """JSON key of the condition text."""
     trg_field: str = attrs.field(default="trg", validator=_non_empty_str)
     """JSON key of the target text."""
-    seq_len: int = attrs.field(default=128, validator=_int_at_least(MIN_SEQ_LEN, 8192))
+    seq_len: int = attrs.field(default=128, validator=_int_in_range(MIN_SEQ_LEN, 8192))
     """Packed length of condition + target + 3 special tokens + padding (DiffuSeq: 128)."""
     vocab: str = path_field(default="bert", keywords=("bert", "custom"), validator=_non_empty_str)
     """"bert" (bert-base-uncased), "custom" (trained on the train split) or a vocab.txt path."""
-    custom_vocab_size: int = attrs.field(default=8000, validator=_int_at_least(16, 1_000_000))
+    custom_vocab_size: int = attrs.field(default=8000, validator=_int_in_range(16, 1_000_000))
     """Vocabulary size when vocab = "custom"."""
-    limit_train: int | None = attrs.field(default=None, validator=attrs.validators.optional(_int_at_least(1)))
+    limit_train: int | None = attrs.field(default=None, validator=attrs.validators.optional(_int_in_range(1)))
     """Use only the first N training pairs (over all train files)."""
-    limit_valid: int | None = attrs.field(default=None, validator=attrs.validators.optional(_int_at_least(1)))
+    limit_valid: int | None = attrs.field(default=None, validator=attrs.validators.optional(_int_in_range(1)))
     """Use only the first N validation pairs."""
-    limit_test: int | None = attrs.field(default=None, validator=attrs.validators.optional(_int_at_least(1)))
+    limit_test: int | None = attrs.field(default=None, validator=attrs.validators.optional(_int_in_range(1)))
     """Use only the first N test pairs."""
 
 

@@ -114,17 +114,17 @@ def write_checkpoint(
     return target
 
 
+def _complete(folder: Path) -> bool:
+    return (folder / CHECKPOINT_META).is_file() and (folder / "trainer_state.pt").is_file()
+
+
 def latest_checkpoint(folder: Path) -> Path | None:
     """The folder ``latest`` points at, if it exists and is complete."""
     pointer = folder / LATEST
     if not pointer.is_file():
         return None
     target = folder / pointer.read_text(encoding="utf-8").strip()
-    return target if (target / CHECKPOINT_META).is_file() else None
-
-
-def _complete(folder: Path) -> bool:
-    return (folder / CHECKPOINT_META).is_file() and (folder / "trainer_state.pt").is_file()
+    return target if _complete(target) else None
 
 
 def _step_of(folder: Path) -> int:

@@ -26,6 +26,7 @@ from dlmkit.engine.checkpoint import (
 from dlmkit.engine.components import build_named
 from dlmkit.engine.context import RunContext, StageResult
 from dlmkit.engine.ema import EMA
+from dlmkit.engine.finite_step import step_is_finite
 from dlmkit.engine.generation import degeneration, generate, score
 from dlmkit.engine.generator import OneStepGenerator
 from dlmkit.engine.progress import StageProgress
@@ -74,12 +75,6 @@ def _copy_of(teacher: Teacher, weights: Path | None) -> Teacher:
     for p in net.parameters():
         p.requires_grad_(True)
     return net
-
-
-def _finite(loss: Tensor, params: list[torch.nn.Parameter]) -> bool:
-    if not bool(torch.isfinite(loss).all()):
-        return False
-    return all(p.grad is None or bool(torch.isfinite(p.grad).all()) for p in params)
 
 
 class PsiStep(torch.nn.Module):
@@ -146,9 +141,10 @@ class Distiller:
         if psi_from is not None and (psi_from.parent / HEAD_FILE).exists():
             load_module(self.head, psi_from.parent / HEAD_FILE)
         self.student_params = _trainable(self.student)
-        self.psi_params = [*_trainable(self.psi), *self.head.parameters()]
+        psi_trunk, head_params = _trainable(self.psi), list(self.head.parameters())
+        self.psi_params = [*psi_trunk, *head_params]
         self.opt_g = _optimizer(self.student_params, stage.optim.generator)
-        self.opt_psi = _optimizer(_trainable(self.psi), stage.optim.psi, [*self.head.parameters()], stage.optim.head_lr)
+        self.opt_psi = _optimizer(psi_trunk, stage.optim.psi, head_params, stage.optim.head_lr)
         self.ema = EMA(as_module(self.student), stage.ema_decay) if stage.ema_decay > 0 else None
         self.generator = OneStepGenerator(self.student, ctx.schedule, ctx.injector, stage.t_init)
         seed = stage_seed(ctx.recipe.header.seed, stage.name)
@@ -234,7 +230,7 @@ class Distiller:
         value = float(loss.detach())
         if self.world.all_true(bool(torch.isfinite(loss))):  # every rank backpropagates, or none does
             loss.backward()
-        if not _finite(loss, params):
+        if not step_is_finite(loss, params):
             opt.zero_grad(set_to_none=True)
             self.skipped += 1
             self.bad_in_row[which] += 1
@@ -328,7 +324,8 @@ class Distiller:
             self.best_score = float(state["best_score"] if "best_score" in state else state["best_bleu"])
             self.bad_in_row = {k: int(v) for k, v in state["bad_in_row"].items()}
             self.skipped = int(state["skipped"])
-            self.generator_updates = int(state.get("generator_updates", self.step - self.stage.psi_warmup_steps))
+            fallback = max(0, self.step - self.stage.psi_warmup_steps)  # checkpoints written before the count
+            self.generator_updates = int(state.get("generator_updates", fallback))
 
     # -- the loop ---------------------------------------------------------------------------
     def run(self) -> StageResult:

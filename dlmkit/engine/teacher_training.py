@@ -25,6 +25,7 @@ from dlmkit.engine.checkpoint import (
 )
 from dlmkit.engine.context import RunContext, StageResult
 from dlmkit.engine.ema import EMA
+from dlmkit.engine.finite_step import step_is_finite
 from dlmkit.engine.lr_schedules import lr_factor
 from dlmkit.engine.progress import StageProgress
 from dlmkit.engine.teacher_files import TEACHER_FILE, save_teacher
@@ -155,11 +156,9 @@ def run_teacher_training(ctx: RunContext, stage: TrainTeacherStage) -> StageResu
                 loss.backward()  # microbatch gradients are summed, as DiffuSeq does
                 for key, value in terms.items():
                     sums[key] = sums.get(key, 0.0) + float(value.detach().float().sum()) / (hi - lo)
-            finite = bool(torch.isfinite(torch.cat(local_losses)).all()) and all(
-                p.grad is None or bool(torch.isfinite(p.grad).all()) for p in params
-            )
-            if world.all_true(finite):
-                sampler.update(t_all, world.gather(torch.cat(local_losses)).cpu())
+            step_losses = torch.cat(local_losses)
+            if world.all_true(step_is_finite(step_losses, params)):
+                sampler.update(t_all, world.gather(step_losses).cpu())
                 if stage.max_grad_norm is not None:
                     torch.nn.utils.clip_grad_norm_(params, stage.max_grad_norm)
                 optimizer.step()

@@ -13,11 +13,12 @@ from dlmkit.metrics.bertscore import BertScoreMetric, BertScoreParams
 from dlmkit.metrics.bleu import BleuMetric, BleuParams
 from dlmkit.metrics.dist1 import Dist1Metric, Dist1Params
 from dlmkit.metrics.div4 import Div4Metric, Div4Params
+from dlmkit.metrics.mode_metric import ModeMetricParams
 from dlmkit.metrics.mode_tv import ModeTvMetric
 from dlmkit.metrics.rouge_l import RougeLMetric, RougeLParams
 from dlmkit.metrics.sacrebleu_corpus import SacreBleuMetric, SacreBleuParams
 from dlmkit.metrics.self_bleu import SelfBleuMetric, SelfBleuParams
-from dlmkit.metrics.validity import ModeMetricParams, ValidityMetric
+from dlmkit.metrics.validity import ValidityMetric
 
 
 @attrs.frozen

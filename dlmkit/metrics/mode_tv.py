@@ -11,11 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import attrs
-
 from dlmkit.data.modes import answers, matched_modes
-from dlmkit.metrics.inputs import check_pairs
-from dlmkit.metrics.validity import ModeMetricParams, words
+from dlmkit.metrics.mode_metric import ModeMetric, words
 
 
 def mode_shares(hyps: Sequence[str], sources: Sequence[str], modes: Sequence[str]) -> dict[str, float] | None:
@@ -32,24 +29,13 @@ def mode_shares(hyps: Sequence[str], sources: Sequence[str], modes: Sequence[str
     return {m: c / total for m, c in counts.items()} if total else None
 
 
-@attrs.frozen
-class ModeTvMetric:
+class ModeTvMetric(ModeMetric):
     """Total-variation distance between the answered modes' shares and the uniform distribution."""
 
     name = "mode_tv"
     higher_is_better = False
-    needs_candidates = False
-    params: ModeMetricParams = attrs.field(factory=ModeMetricParams)
 
-    def compute(
-        self,
-        hyps: Sequence[str],
-        refs: Sequence[str],
-        sources: Sequence[str],
-        candidates: Sequence[Sequence[str]] | None = None,
-    ) -> float:
-        check_pairs(self.name, hyps, sources)
-        modes = self.params.modes
+    def score(self, hyps: Sequence[str], sources: Sequence[str], modes: Sequence[str]) -> float:
         shares = mode_shares(hyps, sources, modes)
         uniform = 1.0 / len(modes)
         if shares is None:

@@ -13,6 +13,10 @@ from dlmkit.recipe.structure import path_field
 SCHEMA_VERSION = 1
 
 
+#: A seed every random library accepts (NumPy's limit is the smallest: 32 bits).
+SEED_RULE = [v.ge(0), v.le(2**32 - 1)]
+
+
 @attrs.frozen
 class ComponentRef:
     """A component picked by ``name`` with its parameters (an instance of its params class)."""
@@ -42,7 +46,7 @@ class RecipeHeader:
     schema_version: int = attrs.field(validator=v.in_([SCHEMA_VERSION]))
     name: str = attrs.field(validator=v.matches_re(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"))
     description: str = ""
-    seed: int = attrs.field(default=0, validator=[v.ge(0), v.le(2**32 - 1)])
+    seed: int = attrs.field(default=0, validator=SEED_RULE)
     output_dir: str | None = path_field(default=None)
     requires: list[str] = attrs.field(factory=list)
 
@@ -71,7 +75,7 @@ class EvalSpec:
     metrics: list[str] = attrs.field(factory=lambda: ["bleu", "rouge_l", "dist1"])
     teacher_sampler: str | None = None
     teacher_steps: int | None = attrs.field(default=None, validator=v.optional(v.gt(0)))
-    seed: int = attrs.field(default=0, validator=[v.ge(0), v.le(2**32 - 1)])
+    seed: int = attrs.field(default=0, validator=SEED_RULE)
     seeds: int = attrs.field(default=1, validator=v.gt(0))
     """Samples per source; diversity metrics (self_bleu, div4) need more than one."""
     teacher_outputs: list[str] | None = path_field(default=None)

@@ -53,7 +53,7 @@ def stage_name(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
     if not isinstance(value, str) or not STAGE_NAME.fullmatch(value):
         raise ValueError(
             f"'{attribute.name}' must be 1-64 letters, digits, '_' or '-', starting with a letter or digit "
-            f"(it names the stage's folder in the run), got {value!r}"
+            "(it names the stage's folder in the run)"
         )
     if value in RESERVED_STAGE_NAMES:
         raise ValueError(f"'{attribute.name}' {value!r} is a folder dlmkit writes in every run; choose another name")
