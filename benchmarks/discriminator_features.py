@@ -34,11 +34,12 @@ def main() -> None:
     parser.add_argument("--t-max", type=int, default=1200)
     parser.add_argument("--lr", type=float, default=1e-4)
     args = parser.parse_args()
-    from dlmkit.engine.generator import OneStepGenerator
-    from dlmkit.engine.run_folder import open_source
-    from dlmkit.engine.teacher_files import load_teacher
+    from dlmkit.inference.sources import open_source
     from dlmkit.injectors.replace_condition import ReplaceCondition
+    from dlmkit.interfaces import Batch
     from dlmkit.objectives.discriminator import DiscriminatorHead, feature_width
+    from dlmkit.samplers.one_step import OneStepParams, OneStepSampler
+    from dlmkit.storage.teacher_files import load_teacher
 
     source = open_source(args.recipe)
     recipe = source.recipe
@@ -54,7 +55,9 @@ def main() -> None:
     real_ids, real_mask = train.input_ids[pick[1]], train.input_mask[pick[1]]
     with torch.no_grad():
         z = torch.randn(*ids.shape, teacher.embed_dim, generator=g)
-        x_gen, _ = OneStepGenerator(teacher, schedule, ReplaceCondition(), t_init)(ids, mask, z)
+        x_gen = OneStepSampler(OneStepParams(t_init)).generate(
+            teacher, Batch(ids, mask), schedule, z, ReplaceCondition()
+        )
         x_real = teacher.embed(real_ids)
     width = feature_width(teacher, teacher.seq_len, teacher.embed_dim, torch.device("cpu"))
     heads: dict[str, Callable[[], tuple[torch.nn.Module | None, Callable[[Tensor, Tensor], Tensor]]]] = {

@@ -80,11 +80,11 @@ def main() -> None:
     if not torch.cuda.is_available() and not args.small:
         print("skipped: no CUDA device (run with --small to check the code path on the CPU)")
         return
-    from dlmkit.engine.components import build_named
-    from dlmkit.engine.generation import generate
-    from dlmkit.engine.pipeline import build, run_recipe
-    from dlmkit.engine.teacher_files import load_teacher
+    from dlmkit.engine.pipeline import build_ref, run_recipe
+    from dlmkit.inference.generation import generate
+    from dlmkit.plugins import build, make_params
     from dlmkit.recipe.load import load_recipe
+    from dlmkit.storage.teacher_files import load_teacher
 
     device = "cuda" if torch.cuda.is_available() else "cpu"
     sizes = dict(vocab=30522, seq_len=128, hidden=768, layers=12, ffn=3072)
@@ -104,16 +104,16 @@ def main() -> None:
     logged = [json.loads(line) for line in (out / "run" / "metrics.jsonl").read_text().splitlines()]
     steps_per_s = next(r["steps_per_s"] for r in reversed(logged) if r["stage"] == "sid_gan" and "steps_per_s" in r)
 
-    dataset = build(recipe.data)
-    schedule = build(recipe.schedule)
+    dataset = build_ref(recipe.data)
+    schedule = build_ref(recipe.schedule)
     batch = dataset.split("test").slice(0, args.sequences)
     run_dir = out / "run"
     teacher = load_teacher(run_dir / state["stages"]["init"]["teacher"]).to(device)
     student = load_teacher(run_dir / state["stages"]["sid_gan"]["student"]).to(device)
     timings: dict[str, Any] = {}
     for name, model, sampler in (
-        ("teacher_ancestral_2000", teacher, build_named("sampler", "ancestral")),
-        ("student_one_step", student, build_named("sampler", "one_step", t_init=1490)),
+        ("teacher_ancestral_2000", teacher, build("sampler", "ancestral")),
+        ("student_one_step", student, build("sampler", "one_step", make_params("sampler", "one_step", t_init=1490))),
     ):
         generate(model, sampler, schedule, dataset, batch.slice(0, 2), 2, 0, torch.device(device))  # warm-up
         result = generate(model, sampler, schedule, dataset, batch, len(batch), 0, torch.device(device))

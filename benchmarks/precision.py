@@ -24,17 +24,16 @@ def main() -> None:
     parser.add_argument("--hidden", type=int, default=384)
     parser.add_argument("--batch-size", type=int, default=64)
     args = parser.parse_args()
-    from dlmkit.engine.components import build_named
-    from dlmkit.engine.teacher_loss import diffuseq_loss
     from dlmkit.interfaces import Batch
-    from dlmkit.plugins import get_registry
+    from dlmkit.plugins import build, get_registry
+    from dlmkit.teacher_losses.diffuseq import diffuseq_loss
 
     device = torch.device(args.device)
     entry = get_registry().get("teacher", "diffuseq")
     params = entry.make_params(
         seq_len=64, hidden_size=args.hidden, num_layers=args.layers, num_heads=12, intermediate_size=4 * args.hidden
     )
-    schedule = build_named("schedule", "sqrt")
+    schedule = build("schedule", "sqrt")
     g = torch.Generator().manual_seed(0)
     ids = torch.randint(5, 8000, (args.batch_size, 64), generator=g).to(device)
     mask = torch.ones_like(ids)
@@ -44,7 +43,7 @@ def main() -> None:
     models = {}
     for precision in ("fp32", "bf16"):
         torch.manual_seed(0)
-        models[precision] = entry.factory(params, vocab_size=8000, seq_len=64).to(device).train()
+        models[precision] = entry.build(params, vocab_size=8000, seq_len=64).to(device).train()
 
     def step(precision: str) -> None:
         model = models[precision]

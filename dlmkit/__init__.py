@@ -16,7 +16,7 @@ __all__ = ["__version__", "hookimpl", "load_recipe", "load_teacher"]
 
 def load_teacher(path: Any) -> Teacher:
     """Load a teacher (dlmkit checkpoint, or an official DiffuSeq ``.pt`` / folder) in eval mode."""
-    from dlmkit.engine.teacher_files import load_teacher as _load
+    from dlmkit.storage.teacher_files import load_teacher as _load
 
     return _load(path)
 

@@ -3,13 +3,16 @@
 Registration hooks receive a ``register`` callback owned by the host (the simonw/llm pattern):
 ``register(name, factory, params=ParamsClass, summary="...")``.  ``params`` is a frozen attrs
 class; a recipe table naming the component is checked against it, and the factory receives an
-instance.  Factories for teachers are called ``factory(params, vocab_size=..., seq_len=..., tokens=...)``
-(``tokens``: the tokenizer's token strings in id order, for initialising embeddings from pretrained
-tables; ``None`` when a checkpoint is rebuilt); every other factory is called ``factory(params)``.
+instance.  Every factory takes its params first, plus its kind's build context: teachers
+``factory(params, vocab_size=..., seq_len=..., tokens=...)`` (``tokens``: the tokenizer's token
+strings in id order, for initialising embeddings from pretrained tables; ``None`` when a checkpoint
+is rebuilt), timestep samplers ``factory(params, num_timesteps=...)``, every other kind
+``factory(params)``.  The kinds and their interfaces are listed once, in ``dlmkit.registry.KINDS``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -29,7 +32,7 @@ class Register(Protocol):
     def __call__(
         self,
         name: str,
-        factory: Any,
+        factory: Callable[..., object],
         params: type | None = None,
         summary: str = "",
         override: bool = False,
@@ -38,7 +41,7 @@ class Register(Protocol):
 
 @hookspec
 def register_teachers(register: Register) -> None:
-    """Register teacher networks (factory ``(params, vocab_size, seq_len) -> Teacher``)."""
+    """Register teacher networks (the factory is a ``dlmkit.interfaces.TeacherFactory``)."""
 
 
 @hookspec
@@ -69,6 +72,21 @@ def register_metrics(register: Register) -> None:
 @hookspec
 def register_datasets(register: Register) -> None:
     """Register datasets (factory ``(params) -> Dataset``)."""
+
+
+@hookspec
+def register_stages(register: Register) -> None:
+    """Register stage kinds: ``params`` is the ``[[stage]]`` table, the factory ``(params) -> Stage``."""
+
+
+@hookspec
+def register_teacher_losses(register: Register) -> None:
+    """Register teacher-training losses (factory ``(params) -> TeacherLoss``)."""
+
+
+@hookspec
+def register_timestep_samplers(register: Register) -> None:
+    """Register teacher-training timestep samplers (factory ``(params, num_timesteps) -> TimestepSampler``)."""
 
 
 @hookspec

@@ -10,23 +10,13 @@ protocol only checks that members exist (not their signatures); the contract che
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib
 from collections.abc import Callable
 from typing import Any, Protocol
 
 from dlmkit.errors import PluginContractError
-
-INTERFACE_FOR_KIND: dict[str, str] = {
-    "teacher": "Teacher",
-    "schedule": "NoiseSchedule",
-    "objective": "Objective",
-    "injector": "ConditioningInjector",
-    "sampler": "Sampler",
-    "metric": "Metric",
-    "dataset": "Dataset",
-}
-"""The ``dlmkit.interfaces`` protocol each component kind must satisfy (imported lazily: it needs torch)."""
 
 
 def protocol_members(protocol: type) -> list[str]:
@@ -47,15 +37,15 @@ def missing_members(obj: Any, protocol: type) -> list[str]:
 
 def interface_for(kind: str) -> type:
     """The protocol class for a component kind."""
-    module = importlib.import_module("dlmkit.interfaces")
-    protocol: type = getattr(module, INTERFACE_FOR_KIND[kind])
+    from dlmkit.registry import KINDS
+
+    module = importlib.import_module("dlmkit.interfaces")  # lazily: the interfaces need torch
+    protocol: type = getattr(module, KINDS[kind].interface)
     return protocol
 
 
 def check_component(kind: str, name: str, where: str, obj: Any) -> None:
     """Raise ``PluginContractError`` unless ``obj`` satisfies the interface of ``kind``."""
-    if kind not in INTERFACE_FOR_KIND:
-        return
     protocol = interface_for(kind)
     missing = missing_members(obj, protocol)
     problems = []
@@ -81,6 +71,10 @@ def interface_checked(kind: str, name: str, where: str, factory: Callable[..., A
     @functools.wraps(factory)
     def build(*args: Any, **kwargs: Any) -> Any:
         obj = factory(*args, **kwargs)
+        if kind == "teacher":
+            # the registered name is what a saved teacher is rebuilt by, whatever the class calls itself
+            with contextlib.suppress(AttributeError):
+                obj.component = name
         check_component(kind, name, where, obj)
         return obj
 

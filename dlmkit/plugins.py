@@ -24,7 +24,7 @@ from dlmkit import hookspecs
 from dlmkit.errors import PluginConflict, PluginLoadError
 from dlmkit.hook_errors import explain_hook_error
 from dlmkit.interface_check import interface_checked
-from dlmkit.registry import HOOK_FOR_KIND, Entry, Registry
+from dlmkit.registry import KINDS, Entry, Registry
 
 ENTRY_POINT_GROUP = "dlmkit"
 
@@ -35,7 +35,9 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "dlmkit.objectives",
     "dlmkit.metrics",
     "dlmkit.data",
-    "dlmkit.testing.toy_plugin",
+    "dlmkit.teacher_losses",
+    "dlmkit.timestep_samplers",
+    "dlmkit.stages",
 )
 
 
@@ -160,8 +162,8 @@ class Plugins:
         (``DLMKIT_STRICT_PLUGINS=1`` raises instead).
         """
         registry = Registry()
-        for kind, hook_name in HOOK_FOR_KIND.items():
-            caller = getattr(self.manager.hook, hook_name)
+        for kind, spec in KINDS.items():
+            caller = getattr(self.manager.hook, spec.hook)
             for impl in caller.get_hookimpls():  # registration order: built-ins first
                 distribution, version, _ = self.provenance.get(impl.plugin_name, (impl.plugin_name, "", False))
                 register = _make_register(registry, kind, distribution, version, impl.plugin_name)
@@ -286,3 +288,13 @@ def reset_plugins() -> None:
 
 def get_registry() -> Registry:
     return get_plugins().registry
+
+
+def make_params(kind: str, name: str, **values: Any) -> Any:
+    """The params of a registered component: its defaults, with ``values`` set."""
+    return get_registry().get(kind, name).make_params(**values)
+
+
+def build(kind: str, name: str, params: Any = None, **context: Any) -> Any:
+    """A registered component of ``kind`` called ``name``, from ``params`` (defaults when ``None``)."""
+    return get_registry().build(kind, name, params, **context)

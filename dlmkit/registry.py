@@ -10,16 +10,27 @@ import attrs
 
 from dlmkit.errors import ComponentNotFound, PluginConflict
 
-KINDS: tuple[str, ...] = ("teacher", "schedule", "objective", "injector", "sampler", "metric", "dataset")
 
-HOOK_FOR_KIND: dict[str, str] = {
-    "teacher": "register_teachers",
-    "schedule": "register_schedules",
-    "objective": "register_objectives",
-    "injector": "register_injectors",
-    "sampler": "register_samplers",
-    "metric": "register_metrics",
-    "dataset": "register_datasets",
+@attrs.frozen
+class Kind:
+    """A component kind: the hook that registers it and the ``dlmkit.interfaces`` protocol it satisfies."""
+
+    hook: str
+    interface: str
+
+
+#: The one table of component kinds; the registry, the plugin loader, the interface checks and the CLI read it.
+KINDS: dict[str, Kind] = {
+    "teacher": Kind("register_teachers", "Teacher"),
+    "schedule": Kind("register_schedules", "NoiseSchedule"),
+    "objective": Kind("register_objectives", "Objective"),
+    "injector": Kind("register_injectors", "ConditioningInjector"),
+    "sampler": Kind("register_samplers", "Sampler"),
+    "metric": Kind("register_metrics", "Metric"),
+    "dataset": Kind("register_datasets", "Dataset"),
+    "stage": Kind("register_stages", "Stage"),
+    "teacher_loss": Kind("register_teacher_losses", "TeacherLoss"),
+    "timestep_sampler": Kind("register_timestep_samplers", "TimestepSampler"),
 }
 
 
@@ -39,6 +50,14 @@ class Entry:
     def make_params(self, **values: Any) -> Any:
         """Default (or given) parameters; components without a params class take ``None``."""
         return self.params(**values) if self.params is not None else None
+
+    def build(self, params: Any = None, **context: Any) -> Any:
+        """The component, from ``params`` (its defaults when ``None``) and its kind's build context.
+
+        Every kind's factory takes its params first; teachers also take ``vocab_size``, ``seq_len`` and
+        ``tokens``, schedules-dependent kinds what their hook documents.
+        """
+        return self.factory(self.make_params() if params is None else params, **context)
 
 
 @attrs.define
@@ -76,6 +95,10 @@ class Registry:
         if close:
             message += f"; did you mean '{close[0]}'?"
         return message + f" (see `dlmkit components {kind}`)"
+
+    def build(self, kind: str, name: str, params: Any = None, **context: Any) -> Any:
+        """Look ``kind``/``name`` up and build it: the one way every component is made."""
+        return self.get(kind, name).build(params, **context)
 
     def names(self, kind: str) -> list[str]:
         return sorted(self.entries[kind])

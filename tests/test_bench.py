@@ -12,10 +12,10 @@ from click.testing import CliRunner, Result
 from matplotlib.image import imread
 
 from dlmkit.cli.main import cli
-from dlmkit.engine.components import build_named
-from dlmkit.engine.run_folder import open_source
 from dlmkit.evaluation.bench import BenchConfig, BenchModels, run_bench
 from dlmkit.evaluation.output_files import read_output_file
+from dlmkit.inference.sources import open_source
+from dlmkit.plugins import build
 from tests.tiny_run import ONE_THREAD, make_tiny_run
 
 LADDER = [
@@ -89,7 +89,7 @@ def test_one_entry_per_point_with_nfe_time_speedup_and_metrics(bench: Path) -> N
 def test_copy_source_baseline_scores_the_source_as_the_output(bench: Path) -> None:
     data = summary(bench)
     rows = read_output_file(bench / "outputs" / "teacher_ddim_step2.json")
-    bleu = build_named("metric", "bleu")
+    bleu = build("metric", "bleu")
     expected = bleu.compute([r.source for r in rows], [r.reference for r in rows], [r.source for r in rows])
     assert data["baseline"]["name"] == "copy_source"
     assert data["baseline"]["metrics"]["bleu"] == pytest.approx(expected)

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from dlmkit.engine import checkpoint as ckpt
-from dlmkit.engine.teacher_files import load_teacher, save_teacher
 from dlmkit.errors import CheckpointError
+from dlmkit.storage import checkpoint as ckpt
+from dlmkit.storage.teacher_files import load_teacher, save_teacher
 from dlmkit.testing.toy_teacher import ToyTeacher, ToyTeacherParams, build_toy_teacher
 
 

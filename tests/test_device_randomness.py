@@ -14,13 +14,13 @@ from collections.abc import Callable
 import pytest
 import torch
 
-from dlmkit.engine.timestep_samplers import LossAwareTimesteps, UniformTimesteps
 from dlmkit.injectors.replace_condition import ReplaceCondition
 from dlmkit.interfaces import DistillContext
 from dlmkit.randomness import randint, randn, randn_like
 from dlmkit.samplers.noise import SeededNoise
 from dlmkit.schedules.sqrt import SqrtScheduleParams, build_sqrt_schedule
 from dlmkit.testing.device_randomness import GeneratorDeviceMismatch, StrictRandomness
+from dlmkit.timestep_samplers import LossAwareTimesteps, UniformTimesteps
 
 META = torch.device("meta")
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import torch
 
-from dlmkit.engine.generator import OneStepGenerator
 from dlmkit.injectors.replace_condition import ReplaceCondition
-from dlmkit.interfaces import DistillContext
+from dlmkit.interfaces import Batch, DistillContext
 from dlmkit.objectives.adversarial import Adversarial
 from dlmkit.objectives.discriminator import DiscriminatorHead, feature_width
+from dlmkit.samplers.one_step import OneStepParams, OneStepSampler
 from dlmkit.schedules.discrete import DiscreteSchedule
 from dlmkit.schedules.sqrt import SqrtScheduleParams, build_sqrt_schedule
 from dlmkit.testing.toy_teacher import ToyTeacher, ToyTeacherParams, build_toy_teacher
@@ -30,7 +30,7 @@ def _fixed_batches() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, ToyTeach
     mask = (torch.arange(LENGTH)[None, :] >= LENGTH // 2).long().expand(BATCH, -1)
     with torch.no_grad():
         z = torch.randn(BATCH, LENGTH, teacher.embed_dim, generator=data)
-        x_gen, _ = OneStepGenerator(teacher, schedule, ReplaceCondition(), 1490)(ids, mask, z)
+        x_gen = OneStepSampler(OneStepParams(1490)).generate(teacher, Batch(ids, mask), schedule, z, ReplaceCondition())
         x_real = teacher.embed(torch.randint(5, VOCAB, (BATCH, LENGTH), generator=data))
     return x_gen, x_real, mask, teacher, schedule
 

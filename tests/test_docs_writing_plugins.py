@@ -149,6 +149,17 @@ def test_the_tutorial_works_as_written(tmp_path: Path) -> None:
         assert any(objective_term in r for r in logged if r["stage"] == "distill"), run
     assert "bigru" in (plugin_dir / "runs" / "diff_instruct" / "resolved.toml").read_text()
 
+    # Part 3: a stage kind, a teacher loss and a metric from a package of their own
+    kd = work / "my-dlmkit-stage" / "runs" / "kd"
+    logged = [json.loads(line) for line in (kd / "metrics.jsonl").read_text().splitlines()]
+    assert any("nll" in r and "tT" not in r for r in logged if r["stage"] == "teacher")  # the plugin's loss trained it
+    assert sum("kd_loss" in r for r in logged if r["stage"] == "kd") == 2  # steps 2 and 4 of the plugin's stage
+    state = json.loads((kd / "run_state.json").read_text())
+    assert state["stages"]["kd"]["kind"] == "kd_student"
+    assert (kd / state["stages"]["kd"]["artifacts"]["student"]).is_file()
+    results = json.loads((kd / "results.json").read_text())
+    assert results["student"]["nfe"] == 1 and 0.0 <= results["student"]["exact_match"] <= 1.0
+
 
 @pytest.mark.parametrize(
     ("table", "expected"),

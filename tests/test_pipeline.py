@@ -140,7 +140,7 @@ def test_teacher_training_can_start_from_an_earlier_teacher_file(tmp_path: Path)
     first = run_recipe(
         load_recipe(TINY, [*SHORT, "stage.teacher.ema_decay=0.0"]), output_dir=tmp_path / "a", progress=False
     )
-    teacher_file = tmp_path / "a" / first["stages"]["teacher"]["teacher"]
+    teacher_file = tmp_path / "a" / first["stages"]["teacher"]["artifacts"]["teacher"]
     recipe = load_recipe(TINY, [*SHORT, f'stage.teacher.init_from="{teacher_file}"', "stage.teacher.steps=1"])
     second = run_recipe(recipe, output_dir=tmp_path / "b", progress=False)
     logged = [json.loads(line) for line in (tmp_path / "b" / "metrics.jsonl").read_text().splitlines()]
@@ -153,8 +153,8 @@ def test_teacher_training_can_start_from_an_earlier_teacher_file(tmp_path: Path)
 def test_teacher_export_from_a_run_folder_and_from_a_checkpoint(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from dlmkit.engine.checkpoint import read_metadata
-    from dlmkit.engine.teacher_files import load_teacher
+    from dlmkit.storage.checkpoint import read_metadata
+    from dlmkit.storage.teacher_files import load_teacher
 
     run_recipe(load_recipe(TINY, SHORT), output_dir=tmp_path / "run", progress=False)
     monkeypatch.chdir(tmp_path)  # stage outputs are found from the run folder, wherever the command runs

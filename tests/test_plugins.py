@@ -46,7 +46,15 @@ def test_builtins_are_registered_with_their_provider() -> None:
     registry = create_plugins(load_entry_points=False).registry
     assert registry.get("schedule", "sqrt").provider == "dlmkit"
     assert {"sqrt", "linear", "cosine"} <= set(registry.names("schedule"))
-    assert "toy" in registry.names("teacher")
+    assert {"train_teacher", "distill"} == set(registry.names("stage"))
+    assert {"diffuseq"} <= set(registry.names("teacher_loss"))
+    assert {"uniform", "lossaware"} <= set(registry.names("timestep_sampler"))
+    assert "toy" not in registry.names("teacher")  # a test helper, not a built-in of every install
+
+
+def test_the_toy_teacher_comes_from_its_own_plugin_package() -> None:
+    entry = create_plugins().registry.get("teacher", "toy")
+    assert entry.provider == "dlmkit-toy-teacher"
 
 
 def test_third_party_plugin_registers_through_entry_point(site: Path) -> None:

@@ -130,16 +130,16 @@ def test_absurd_sizes_and_malformed_overrides_exit_2_in_validate(override: str, 
 
 def test_a_zero_rate_freezes_a_network_for_a_control(tmp_path: Path) -> None:
     recipe = load_recipe(write(tmp_path, TINY), ["stage.stage1.optim.psi.lr=0.0", "stage.stage1.optim.head_lr=1e-2"])
-    assert recipe.stage("stage1").optim.psi.lr == 0.0
-    assert recipe.stage("stage1").optim.head_lr == 1e-2
+    assert recipe.stage("stage1").params.optim.psi.lr == 0.0
+    assert recipe.stage("stage1").params.optim.head_lr == 1e-2
 
 
 def test_set_overrides_use_toml_values_and_stage_names(tmp_path: Path) -> None:
     path = write(tmp_path, TINY)
     recipe = load_recipe(path, ["stage.stage1.steps=9", "stage.0.lr=2e-4", "stage.stage2.optim.psi.betas=[0.0, 0.99]"])
-    assert recipe.stage("stage1").steps == 9
-    assert recipe.stage("teacher").lr == 2e-4
-    assert recipe.stage("stage2").optim.psi.betas == [0.0, 0.99]
+    assert recipe.stage("stage1").params.steps == 9
+    assert recipe.stage("teacher").params.lr == 2e-4
+    assert recipe.stage("stage2").params.optim.psi.betas == [0.0, 0.99]
 
 
 def test_bad_override_names_the_override(tmp_path: Path) -> None:

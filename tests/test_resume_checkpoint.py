@@ -10,9 +10,9 @@ from click.testing import CliRunner
 from torch import nn
 
 from dlmkit.cli.main import cli
-from dlmkit.engine.checkpoint import LATEST, read_checkpoint, restoring, resume_checkpoint, write_checkpoint
-from dlmkit.engine.pipeline import STATE_FILE
 from dlmkit.errors import CheckpointError
+from dlmkit.storage.checkpoint import LATEST, read_checkpoint, restoring, resume_checkpoint, write_checkpoint
+from dlmkit.storage.run_layout import RunFolder
 
 
 def _write(folder: Path, step: int) -> Path:
@@ -98,8 +98,8 @@ def test_a_trainer_state_that_does_not_fit_the_stage_is_a_named_error(tmp_path: 
 def test_a_damaged_run_state_stops_resume_with_exit_2(tmp_path: Path, content: str) -> None:
     run_dir = tmp_path / "run"
     run_dir.mkdir()
-    (run_dir / STATE_FILE).write_text(content)
+    RunFolder(run_dir).state_file.write_text(content)
     recipe = str(Path(__file__).resolve().parents[1] / "recipes" / "tiny_cpu.toml")
     result = CliRunner().invoke(cli, ["run", recipe, "--output-dir", str(run_dir), "--resume", "--no-progress"])
     assert result.exit_code == 2, result.output
-    assert f"{run_dir / STATE_FILE}:" in result.output and "Traceback" not in result.output
+    assert f"{RunFolder(run_dir).state_file}:" in result.output and "Traceback" not in result.output

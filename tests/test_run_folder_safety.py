@@ -29,8 +29,8 @@ def test_stage_names_that_are_not_plain_folder_names_are_refused(name: str) -> N
 
 @pytest.mark.parametrize("name", ["stage_1", "Distill-2", "s" * 64])
 def test_slug_stage_names_are_accepted(name: str) -> None:
-    recipe = load_recipe(TINY, [f'stage.teacher.name="{name}"', f'stage.stage1.init_student="{name}"'])
-    assert recipe.stages[0].name == name
+    recipe = load_recipe(TINY, [f'stage.stage1.name="{name}"', f'stage.stage2.init_student="{name}"'])
+    assert recipe.stages[1].name == name
 
 
 def test_a_second_holder_of_a_run_folder_is_refused_naming_the_first(tmp_path: Path) -> None:

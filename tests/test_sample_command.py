@@ -9,9 +9,10 @@ import pytest
 from click.testing import CliRunner, Result
 
 from dlmkit.cli.main import cli
-from dlmkit.engine.run_folder import open_source, stored_path
-from dlmkit.engine.sampler_choice import choose_sampler
 from dlmkit.errors import UserError
+from dlmkit.inference.sampler_choice import choose_sampler
+from dlmkit.inference.sources import open_source
+from dlmkit.storage.run_layout import RunFolder
 from tests.tiny_run import ONE_THREAD, make_tiny_run
 
 TEST_FILE = Path(__file__).resolve().parents[2] / "shared" / "data" / "qqp" / "test.jsonl"
@@ -133,7 +134,7 @@ def test_run_files_are_found_inside_a_moved_run_folder(tmp_path: Path) -> None:
     target = tmp_path / "moved" / "stage2" / "best" / "student.safetensors"
     target.parent.mkdir(parents=True)
     target.write_bytes(b"")
-    assert stored_path(tmp_path / "moved", "old/place/run/stage2/best/student.safetensors") == target
-    assert stored_path(tmp_path / "moved", "/abs/run/stage2/best/student.safetensors") == target
+    assert RunFolder(tmp_path / "moved").stored_path("old/place/run/stage2/best/student.safetensors") == target
+    assert RunFolder(tmp_path / "moved").stored_path("/abs/run/stage2/best/student.safetensors") == target
     with pytest.raises(UserError, match="not in"):
-        stored_path(tmp_path / "moved", "run/stage1/best/student.safetensors")
+        RunFolder(tmp_path / "moved").stored_path("run/stage1/best/student.safetensors")

@@ -8,9 +8,9 @@ import pytest
 import safetensors.torch
 import torch
 
-from dlmkit.engine.teacher_files import FORMAT, load_teacher, save_teacher
 from dlmkit.errors import CheckpointError
 from dlmkit.interfaces.teacher import as_module
+from dlmkit.storage.teacher_files import FORMAT, load_teacher, save_teacher
 
 SHIPPED = Path(__file__).resolve().parents[1] / "checkpoints" / "proof_modes_teacher" / "teacher.safetensors"
 

@@ -15,14 +15,10 @@ import click
 
 from dlmkit.cli.options import set_option
 from dlmkit.cli.progress_bar import sequence_bar
-from dlmkit.engine.atomic import write_text_atomic
-from dlmkit.engine.components import registered_metrics
 from dlmkit.engine.progress import console
-from dlmkit.engine.run_folder import RESOLVED_RECIPE, open_source
 from dlmkit.engine.runtime import Runtime
 from dlmkit.errors import UserError
 from dlmkit.evaluation.bench import (
-    DEFAULT_METRICS,
     DEFAULT_STUDENT_STEPS,
     DEFAULT_TEACHER_SAMPLERS,
     DEFAULT_TEACHER_STEPS,
@@ -34,7 +30,11 @@ from dlmkit.evaluation.bench import (
 from dlmkit.evaluation.bench_plot import plot_bench
 from dlmkit.evaluation.bench_report import render_markdown
 from dlmkit.evaluation.output_files import OutputRow, write_output_file
+from dlmkit.inference.metric_set import registered_metrics
+from dlmkit.inference.sources import RESOLVED_RECIPE, open_source
 from dlmkit.plugins import get_registry
+from dlmkit.recipe.schema import DEFAULT_METRICS
+from dlmkit.storage.atomic import write_text_atomic
 
 
 def _joined(values: tuple[int, ...] | tuple[str, ...]) -> str:

@@ -34,7 +34,7 @@ def parameters(entry: Entry) -> list[dict[str, Any]]:
 
 
 @click.command("components")
-@click.argument("kind", required=False, type=click.Choice(KINDS))
+@click.argument("kind", required=False, type=click.Choice(list(KINDS)))
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
 def components_command(kind: str | None, as_json: bool) -> None:
     """List registered components (of KIND): name, provider, summary and parameters with defaults."""

@@ -8,8 +8,8 @@ from pathlib import Path
 import click
 import safetensors
 
-from dlmkit.engine.checkpoint import CHECKPOINT_META, latest_checkpoint, read_metadata
 from dlmkit.errors import CheckpointError
+from dlmkit.storage.checkpoint import CHECKPOINT_META, latest_checkpoint, read_metadata
 
 
 @click.command("inspect")

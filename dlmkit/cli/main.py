@@ -13,7 +13,6 @@ from dlmkit.cli.sample_command import sample_command
 from dlmkit.cli.show_command import show_command
 from dlmkit.cli.teacher_command import teacher_group
 from dlmkit.cli.validate_command import validate_command
-from dlmkit.engine.components import registered_metrics
 
 for command in (
     run_command,
@@ -23,7 +22,7 @@ for command in (
     components_command,
     inspect_command,
     teacher_group,
-    make_eval_command(registered_metrics),
+    make_eval_command(),
     sample_command,
     bench_command,
 ):

@@ -12,14 +12,14 @@ import click
 
 from dlmkit.cli.options import set_option
 from dlmkit.cli.progress_bar import sequence_bar
-from dlmkit.engine.generation import generate
 from dlmkit.engine.progress import console
-from dlmkit.engine.progress_sampler import ProgressSampler
-from dlmkit.engine.run_folder import OpenedSource, Role, open_source
 from dlmkit.engine.runtime import Runtime
-from dlmkit.engine.sampler_choice import choose_sampler, sampler_name, steps_of
 from dlmkit.errors import UserError
 from dlmkit.evaluation.output_files import OutputRow, write_output_file
+from dlmkit.inference.generation import generate
+from dlmkit.inference.progress_sampler import ProgressSampler
+from dlmkit.inference.sampler_choice import choose_sampler, sampler_name, steps_of
+from dlmkit.inference.sources import OpenedSource, Role, open_source
 
 SPLITS = ("train", "valid", "test")
 

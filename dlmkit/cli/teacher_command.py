@@ -8,14 +8,17 @@ from pathlib import Path
 import click
 import torch
 
-from dlmkit.engine.checkpoint import CHECKPOINT_META, load_module, read_checkpoint_meta, read_metadata
 from dlmkit.engine.pipeline import fresh_teacher
-from dlmkit.engine.run_folder import build_dataset, read_run_state, stored_path
-from dlmkit.engine.teacher_files import TEACHER_FILE, load_teacher, save_teacher
+from dlmkit.engine.teacher_training import EMA_MODULE
 from dlmkit.errors import UserError
+from dlmkit.inference.sources import build_dataset
 from dlmkit.interfaces import Teacher
+from dlmkit.interfaces.stage import TEACHER_ARTIFACT
 from dlmkit.interfaces.teacher import as_module
 from dlmkit.recipe.load import load_recipe
+from dlmkit.storage.checkpoint import CHECKPOINT_META, load_module, module_file, read_checkpoint_meta, read_metadata
+from dlmkit.storage.run_layout import RunFolder
+from dlmkit.storage.teacher_files import TEACHER_FILE, load_teacher, save_teacher
 
 
 @click.group("teacher")
@@ -46,14 +49,15 @@ DTYPES = {"fp32": None, "fp16": torch.float16, "bf16": torch.bfloat16}
 
 def _from_training_checkpoint(folder: Path) -> Teacher:
     """The EMA teacher of a ``train_teacher`` checkpoint folder (``<run>/<stage>/ckpt/step_NNNNNNN``)."""
-    run_dir = folder.parents[2]
-    recipe = load_recipe(run_dir / "resolved.toml")
+    run = RunFolder.of_checkpoint(folder)
+    run_dir = run.root
+    recipe = load_recipe(run.resolved_recipe)
     if recipe.teacher.checkpoint is not None:
         teacher = load_teacher(recipe.teacher.checkpoint)  # the architecture; the EMA weights replace its own
     else:
         dataset = build_dataset(recipe, run_dir)
         teacher = fresh_teacher(recipe, dataset.tokenizer, dataset.seq_len)
-    load_module(as_module(teacher), folder / "ema.safetensors")
+    load_module(as_module(teacher), module_file(folder, EMA_MODULE))
     return teacher
 
 
@@ -70,9 +74,9 @@ def _teacher_file(src: Path) -> Path:
     """A teacher file from a file, or from a run folder (its last train_teacher stage)."""
     if src.is_file():
         return src
-    teachers = [stored_path(src, s["teacher"]) for s in read_run_state(src).values() if s.get("teacher")]
-    if teachers:
-        return teachers[-1]
+    teacher = RunFolder(src).last_artifact(TEACHER_ARTIFACT)
+    if teacher is not None:
+        return teacher
     if (src / TEACHER_FILE).is_file():
         return src / TEACHER_FILE
     raise UserError(f"{src}: neither a teacher file nor a run folder with a finished train_teacher stage")
@@ -88,10 +92,10 @@ def export_command(src: Path, dest: Path, dtype: str) -> None:
     SRC is a teacher file, a run folder (its last train_teacher stage), or one of a train_teacher
     stage's checkpoint folders (its EMA weights).
     """
-    if (src / "ema.safetensors").is_file() and (src / CHECKPOINT_META).is_file():
+    if module_file(src, EMA_MODULE).is_file() and (src / CHECKPOINT_META).is_file():
         source = src
         teacher = _from_training_checkpoint(src)
-        src = src.parents[2]
+        src = RunFolder.of_checkpoint(src).root
     else:
         source = _teacher_file(src)
         teacher = load_teacher(source)

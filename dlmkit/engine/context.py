@@ -3,23 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import attrs
 
 from dlmkit.engine.runtime import Runtime
-from dlmkit.interfaces import ConditioningInjector, Dataset, NoiseSchedule, Sampler, Teacher
+from dlmkit.interfaces import ConditioningInjector, Dataset, NoiseSchedule, Sampler, StageResult, Teacher
 from dlmkit.recipe.schema import Recipe
-
-
-@attrs.define
-class StageResult:
-    """Files a finished stage leaves for later stages, and its summary metrics."""
-
-    teacher: Path | None = None
-    student: Path | None = None
-    psi: Path | None = None
-    summary: dict[str, Any] = attrs.field(factory=dict)
+from dlmkit.storage.run_layout import RunFolder
 
 
 @attrs.define
@@ -27,7 +17,7 @@ class RunContext:
     """Built once per run and handed to each stage."""
 
     recipe: Recipe
-    run_dir: Path
+    folder: RunFolder
     runtime: Runtime
     dataset: Dataset
     schedule: NoiseSchedule
@@ -38,13 +28,13 @@ class RunContext:
     resume: bool
     results: dict[str, StageResult] = attrs.field(factory=dict)
 
+    @property
+    def run_dir(self) -> Path:
+        return self.folder.root
+
     def stage_dir(self, name: str) -> Path:
-        """``RUN/NAME``; recipes allow only slug names, and this refuses anything that would leave the run."""
-        path = self.run_dir / name
-        if path.resolve().parent != self.run_dir.resolve():
-            raise ValueError(f"stage name {name!r} would write outside the run folder {self.run_dir}")
-        return path
+        return self.folder.stage_dir(name)
 
     @property
     def metrics_log(self) -> Path:
-        return self.run_dir / "metrics.jsonl"
+        return self.folder.metrics_log

@@ -16,21 +16,23 @@ import torch
 from rich.console import Console
 from rich.table import Table
 
-from dlmkit.engine.atomic import write_text_atomic
-from dlmkit.engine.components import build_named, registered_metrics
 from dlmkit.engine.context import RunContext
-from dlmkit.engine.generation import degeneration, generate, score
-from dlmkit.engine.teacher_files import load_teacher
 from dlmkit.errors import UserError
 from dlmkit.evaluation.output_files import OutputRow, read_output_file, write_output_file
+from dlmkit.inference.generation import degeneration, generate, score
+from dlmkit.inference.metric_set import registered_metrics
 from dlmkit.interfaces import Batch, Denoiser, Sampler
+from dlmkit.interfaces.stage import STUDENT_ARTIFACT
+from dlmkit.plugins import build, make_params
+from dlmkit.storage.atomic import write_text_atomic
+from dlmkit.storage.teacher_files import load_teacher
 
 
 def _final_student(ctx: RunContext) -> Denoiser | None:
     for stage in reversed(ctx.recipe.stages):
         result = ctx.results.get(stage.name)
-        if result is not None and result.student is not None:
-            return load_teacher(result.student).to(ctx.runtime.device)
+        if result is not None and STUDENT_ARTIFACT in result.artifacts:
+            return load_teacher(result.artifacts[STUDENT_ARTIFACT]).to(ctx.runtime.device)
     return None
 
 
@@ -121,7 +123,7 @@ class FinalEvaluation:
             results["student_initial"] = self.row("student_initial", ctx.teacher, student_sampler, self.subset)
         if spec.teacher_sampler is not None and ctx.teacher is not None:
             values = {"steps": spec.teacher_steps} if spec.teacher_steps is not None else {}
-            sampler = build_named("sampler", spec.teacher_sampler, **values)
+            sampler = build("sampler", spec.teacher_sampler, make_params("sampler", spec.teacher_sampler, **values))
             if spec.teacher_outputs:
                 results["teacher"] = self.teacher_from_files(spec.teacher_outputs)
             else:
@@ -149,10 +151,10 @@ class FinalEvaluation:
             seconds = out.seconds / max(1, len(out.rows))
             full.update({"nfe": student_sampler.nfe(), "sequences": len(out.rows), "seconds_per_seq_batched": seconds})
             results["student_full_split"] = full
-        objectives = [s.objective.name for s in ctx.recipe.stages if s.kind == "distill"]
+        objectives = [s.params.objective.name for s in ctx.recipe.stages if hasattr(s.params, "objective")]
         if objectives:
             results["objective"] = objectives[-1]
-        write_text_atomic(ctx.run_dir / "results.json", json.dumps(results, indent=2))
+        write_text_atomic(ctx.folder.results, json.dumps(results, indent=2))
         show(results)
         return results
 

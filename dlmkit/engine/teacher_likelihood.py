@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import torch
 
-from dlmkit.engine.generator import OneStepGenerator
 from dlmkit.interfaces import Batch, ConditioningInjector, NoiseSchedule, Teacher
 from dlmkit.randomness import randn, randn_like
+from dlmkit.samplers.one_step import OneStepParams, OneStepSampler
 
 #: Probe times as fractions of the schedule's length: low, middle and high noise.
 PROBE_FRACTIONS = (0.05, 0.25, 0.5, 0.75)
@@ -37,7 +37,7 @@ def teacher_denoising_error(
     draws = torch.Generator().manual_seed(seed)
     ids, mask = batch.input_ids.to(device), batch.input_mask.to(device)
     z = randn((*ids.shape, teacher.embed_dim), draws, device)
-    x_g, _ = OneStepGenerator(student, schedule, injector, t_init)(ids, mask, z)
+    x_g = OneStepSampler(OneStepParams(t_init)).generate(student, Batch(ids, mask), schedule, z, injector)
     m = mask.unsqueeze(-1).to(x_g.dtype)
     tokens = m.sum().clamp_min(1.0)
     errors = []

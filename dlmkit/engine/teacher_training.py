@@ -1,41 +1,39 @@
-"""The ``train_teacher`` stage: DiffuSeq's training loop (loss, timestep sampling, AdamW, EMA)."""
+"""Teacher training as a step runner: any registered loss and timestep sampler, AdamW, EMA.
+
+Every rank draws the same global batch, timesteps and noise and trains on its contiguous slice, so
+N processes take the same steps as one process with the same global batch.
+"""
 
 from __future__ import annotations
 
-import math
-import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import torch
 from torch import Tensor
 
 from dlmkit.engine.batches import EpochBatches
-from dlmkit.engine.checkpoint import (
-    agreed_resume_checkpoint,
-    latest_checkpoint,
-    load_module,
-    read_checkpoint,
-    restoring,
-    rng_state,
-    set_rng_state,
-    write_checkpoint,
-)
-from dlmkit.engine.context import RunContext, StageResult
+from dlmkit.engine.context import RunContext
 from dlmkit.engine.ema import EMA
 from dlmkit.engine.finite_step import step_is_finite
 from dlmkit.engine.lr_schedules import lr_factor
-from dlmkit.engine.progress import StageProgress
-from dlmkit.engine.teacher_files import TEACHER_FILE, save_teacher
-from dlmkit.engine.teacher_loss import DiffuSeqLoss, diffuseq_loss
-from dlmkit.engine.timestep_samplers import make_timestep_sampler
+from dlmkit.engine.step_loop import LoopSettings, RunningMeans, run_steps
 from dlmkit.errors import TrainingDiverged, UserError
-from dlmkit.interfaces import Batch, Teacher
+from dlmkit.interfaces import Batch, NoiseSchedule, StageResult, Teacher, TeacherLoss, TimestepSampler
+from dlmkit.interfaces.stage import TEACHER_ARTIFACT
 from dlmkit.interfaces.teacher import as_module
-from dlmkit.recipe.stages import TrainTeacherStage
+from dlmkit.plugins import build
+from dlmkit.randomness import randint, randn
+from dlmkit.storage.checkpoint import latest_checkpoint, load_module
+from dlmkit.storage.teacher_files import TEACHER_FILE, save_teacher
 
+if TYPE_CHECKING:
+    from dlmkit.stages.train_teacher import TrainTeacherStage
+
+#: The checkpoint module holding the teacher's EMA weights (what `dlmkit teacher export` ships).
+EMA_MODULE = "ema"
 #: Non-finite steps in a row (each skipped) before teacher training stops, naming the last good checkpoint.
 MAX_BAD_STEPS = 20
 
@@ -44,9 +42,22 @@ def stage_seed(seed: int, name: str) -> int:
     return (seed * 1_000_003 + zlib.crc32(name.encode())) % (2**31)
 
 
+class TeacherLossStep(torch.nn.Module):
+    """The loss as a module, so DistributedDataParallel sees every use of the teacher's parameters."""
+
+    def __init__(self, teacher: Teacher, schedule: NoiseSchedule, loss: TeacherLoss):
+        super().__init__()
+        self.teacher = as_module(teacher)
+        self.schedule = schedule
+        self.loss = loss
+
+    def forward(self, batch: Batch, t: Tensor, *noises: Tensor) -> Mapping[str, Tensor]:
+        return self.loss(cast(Teacher, self.teacher), self.schedule, batch, t, noises)
+
+
 @torch.no_grad()
-def validation_loss(ctx: RunContext, model: Any, batches: int, batch_size: int) -> float:
-    """Mean DiffuSeq loss of ``model`` on the first ``batches`` valid batches, with fixed noise."""
+def validation_loss(ctx: RunContext, loss: TeacherLoss, model: Any, batches: int, batch_size: int) -> float:
+    """Mean loss of ``model`` on the first ``batches`` valid batches, with fixed noise."""
     if not ctx.dataset.has_split("valid"):
         return float("nan")
     data = ctx.dataset.split("valid")
@@ -54,153 +65,154 @@ def validation_loss(ctx: RunContext, model: Any, batches: int, batch_size: int) 
     was_training = model.training
     model.eval()
     total, count = 0.0, 0
+    device = ctx.runtime.device
     for i in range(batches):
         part = data.slice(i * batch_size, (i + 1) * batch_size)
         if len(part) == 0:
             break
-        part = part.to(ctx.runtime.device)
-        t = torch.randint(0, ctx.schedule.num_timesteps, (len(part),), generator=g).to(ctx.runtime.device)
+        part = part.to(device)
+        t = randint(0, ctx.schedule.num_timesteps, (len(part),), g, device)
+        shape = (len(part), ctx.dataset.seq_len, model.embed_dim)
+        noises = [randn(shape, g, device) for _ in range(loss.noise_draws)]
         with ctx.runtime.autocast():
-            losses = diffuseq_loss(model, ctx.schedule, part, t, generator=g)
-        total += float(losses["loss"].float().sum())
+            terms = loss(model, ctx.schedule, part, t, noises)
+        total += float(terms["loss"].float().sum())
         count += len(part)
     model.train(was_training)
     return total / max(1, count)
 
 
-def run_teacher_training(ctx: RunContext, stage: TrainTeacherStage) -> StageResult:
-    """Train ``ctx.teacher`` in place; the EMA weights become the stage's teacher file.
+class TeacherTrainer:
+    """The state and the step of one ``train_teacher`` stage; ``run_steps`` runs it."""
 
-    Every rank draws the same global batch, timesteps and noise and trains on its contiguous slice,
-    so N processes take the same steps as one process with the same global batch.
-    """
-    if ctx.teacher is None:
-        raise UserError(f'[[stage]] "{stage.name}": no teacher to train; set [teacher] name and sizes')
-    device = ctx.runtime.device
-    world = ctx.runtime.world
-    teacher = ctx.teacher
-    if stage.init_from is not None:
-        load_module(as_module(teacher), Path(stage.init_from))
-    teacher.to(device)
-    teacher.train()
-    lo, hi = world.shard(stage.batch_size, f'[[stage]] "{stage.name}" batch_size')
-    micro_global = min(stage.microbatch or stage.batch_size, stage.batch_size)
-    micro = min(micro_global, hi - lo)
-    # DDP averages over ranks; DiffuSeq sums microbatch means.  This factor makes both agree.
-    loss_scale = world.size * micro / micro_global
-    out_dir = ctx.stage_dir(stage.name)
-    ckpt_dir = out_dir / "ckpt"
-    seed = stage_seed(ctx.recipe.header.seed, stage.name)
-    generator = torch.Generator().manual_seed(seed)
-    batches = EpochBatches(ctx.dataset.split("train"), stage.batch_size, seed)
-    sampler = make_timestep_sampler(stage.timestep_sampler, ctx.schedule.num_timesteps)
-    params = [p for p in teacher.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(params, lr=stage.lr, weight_decay=stage.weight_decay)
-    ema = EMA(as_module(teacher), stage.ema_decay)
-    wrapped = world.wrap(DiffuSeqLoss(teacher, ctx.schedule), device)
-    loss_module: Callable[..., dict[str, Tensor]] = torch.compile(wrapped) if ctx.runtime.compile_networks else wrapped
-    start = 0
-    latest = agreed_resume_checkpoint(world, ckpt_dir, stage.name) if ctx.resume else None
-    if latest is not None:
-        with restoring(latest):
-            state = read_checkpoint(latest, {"model": as_module(teacher), "ema": ema.shadow})
-            optimizer.load_state_dict(state["optimizer"])
-            sampler.load_state_dict(state["timesteps"])
-            batches.load_state_dict(state["batches"])
-            generator.set_state(state["generator"])
-            set_rng_state(state["rng"])
-            start = int(state["step"])
-
-    def save(step: int) -> None:
-        if not world.is_main:
-            return
-        state = {
-            "step": step,
-            "optimizer": optimizer.state_dict(),
-            "timesteps": sampler.state_dict(),
-            "batches": batches.state_dict(),
-            "generator": generator.get_state(),
-            "rng": rng_state(),
-        }
-        modules = {"model": as_module(teacher), "ema": ema.shadow}
-        write_checkpoint(ckpt_dir, step, modules, state, {"stage": stage.name, "kind": stage.kind})
-
-    deadline = time.monotonic() + stage.max_minutes * 60 if stage.max_minutes else math.inf
-    step = start
-    bad_in_row = 0
-    sums: dict[str, float] = {}
-    t_last, step_last = time.perf_counter(), start
-    shape = (stage.batch_size, ctx.dataset.seq_len, teacher.embed_dim)
-    with StageProgress(stage.name, stage.steps, ctx.metrics_log, ctx.progress_mode, start, world.is_main) as progress:
-        progress.note(
-            f"training teacher for {stage.steps} steps, batch {stage.batch_size} ({world.size} process"
-            f"{'es' if world.size > 1 else ''} x {hi - lo}, microbatch {micro}), lr {stage.lr}"
+    def __init__(self, ctx: RunContext, name: str, stage: TrainTeacherStage):
+        if ctx.teacher is None:
+            raise UserError(f'[[stage]] "{name}": no teacher to train; set [teacher] name and sizes')
+        self.ctx, self.name, self.stage = ctx, name, stage
+        self.device = ctx.runtime.device
+        self.world = world = ctx.runtime.world
+        self.teacher = teacher = ctx.teacher
+        if stage.init_from is not None:
+            load_module(as_module(teacher), Path(stage.init_from))
+        teacher.to(self.device)
+        teacher.train()
+        self.lo, self.hi = world.shard(stage.batch_size, f'[[stage]] "{name}" batch_size')
+        micro_global = min(stage.microbatch or stage.batch_size, stage.batch_size)
+        self.micro = min(micro_global, self.hi - self.lo)
+        # DDP averages over ranks; DiffuSeq sums microbatch means.  This factor makes both agree.
+        self.loss_scale = world.size * self.micro / micro_global
+        self.ckpt_dir = ctx.stage_dir(name) / "ckpt"
+        seed = stage_seed(ctx.recipe.header.seed, name)
+        self.generator = torch.Generator().manual_seed(seed)
+        self.batches = EpochBatches(ctx.dataset.split("train"), stage.batch_size, seed)
+        ref = stage.timestep_sampler
+        self.timesteps: TimestepSampler = build(
+            "timestep_sampler", ref.name, ref.params, num_timesteps=ctx.schedule.num_timesteps
         )
-        while step < stage.steps:
-            for group in optimizer.param_groups:
-                group["lr"] = stage.lr * lr_factor(stage.lr_schedule, step, stage.steps, stage.warmup_steps)
-            optimizer.zero_grad(set_to_none=True)
-            batch = batches.next()
-            t_all, weights_all = sampler.sample(stage.batch_size, generator, torch.device("cpu"))
-            start_noise = torch.randn(shape, generator=generator)
-            noise = torch.randn(shape, generator=generator)
-            local_losses = []
-            for a in range(lo, hi, micro):
-                b = min(a + micro, hi)
-                part = Batch(batch.input_ids[a:b], batch.input_mask[a:b]).to(device)
-                t = t_all[a:b].to(device)
-                with ctx.runtime.autocast():
-                    terms = loss_module(part, t, start_noise[a:b].to(device), noise[a:b].to(device))
-                local_losses.append(terms["loss"].detach().float())
-                loss = (terms["loss"].float() * weights_all[a:b].to(device)).mean() * loss_scale
-                loss.backward()  # microbatch gradients are summed, as DiffuSeq does
-                for key, value in terms.items():
-                    sums[key] = sums.get(key, 0.0) + float(value.detach().float().sum()) / (hi - lo)
-            step_losses = torch.cat(local_losses)
-            if world.all_true(step_is_finite(step_losses, params)):
-                sampler.update(t_all, world.gather(step_losses).cpu())
-                if stage.max_grad_norm is not None:
-                    torch.nn.utils.clip_grad_norm_(params, stage.max_grad_norm)
-                optimizer.step()
-                ema.update(as_module(teacher))
-                bad_in_row = 0
-            else:  # a non-finite step is skipped: no update, no EMA, no loss-aware history
-                optimizer.zero_grad(set_to_none=True)
-                bad_in_row += 1
-                if bad_in_row >= MAX_BAD_STEPS:
-                    raise TrainingDiverged(
-                        f'[[stage]] "{stage.name}": {bad_in_row} non-finite teacher-training steps in a row at '
-                        f"step {step + 1} (lr {stage.lr}); last good checkpoint: "
-                        f"{latest_checkpoint(ckpt_dir) or 'none (stage start)'}; lower lr or set max_grad_norm"
-                    )
-            step += 1
-            progress.advance(step)
-            if step % stage.log_every == 0 or step == stage.steps:
-                n = step - step_last
-                now = time.perf_counter()
-                metrics = world.mean({k: v / max(1, n) for k, v in sums.items()})
-                metrics["lr"] = optimizer.param_groups[0]["lr"]
-                metrics["steps_per_s"] = n / max(1e-9, now - t_last)
-                progress.log(step, metrics)
-                sums, t_last, step_last = {}, now, step
-            if stage.eval_every and step % stage.eval_every == 0 and world.is_main:
-                progress.log(step, {"val_loss": validation_loss(ctx, ema.shadow, stage.eval_batches, stage.batch_size)})
-            if stage.ckpt_every and step % stage.ckpt_every == 0:
-                save(step)
-            stop = world.broadcast_object(time.monotonic() > deadline and step < stage.steps)
-            if stop:
-                save(step)
-                progress.note(f"stopped after {stage.max_minutes} minutes at step {step}; continue with --resume")
-                return StageResult(summary={"steps": step, "complete": False})
-    save(step)
-    teacher_path = out_dir / TEACHER_FILE
-    summary: dict[str, Any] = {"steps": step, "complete": True}
-    if world.is_main:
-        val = validation_loss(ctx, ema.shadow, stage.eval_batches, stage.batch_size)
-        meta = {"stage": stage.name, "step": str(step), "val_loss": f"{val:.6f}"}
-        save_teacher(cast(Teacher, ema.shadow), teacher_path, meta)
-        summary["val_loss"] = val
-    world.barrier()
-    as_module(teacher).load_state_dict(ema.shadow.state_dict())
-    teacher.eval()
-    return StageResult(teacher=teacher_path, summary=summary)
+        self.loss: TeacherLoss = build("teacher_loss", stage.loss.name, stage.loss.params)
+        self.params = [p for p in teacher.parameters() if p.requires_grad]
+        self.optimizer = torch.optim.AdamW(self.params, lr=stage.lr, weight_decay=stage.weight_decay)
+        self.ema = EMA(as_module(teacher), stage.ema_decay)
+        wrapped = world.wrap(TeacherLossStep(teacher, ctx.schedule, self.loss), self.device)
+        self.loss_module: Callable[..., Mapping[str, Tensor]] = (
+            torch.compile(wrapped) if ctx.runtime.compile_networks else wrapped
+        )
+        self.bad_in_row = 0
+        self.shape = (stage.batch_size, ctx.dataset.seq_len, teacher.embed_dim)
+
+    def note(self) -> str:
+        s, world = self.stage, self.world
+        return (
+            f"training teacher for {s.steps} steps, batch {s.batch_size} ({world.size} process"
+            f"{'es' if world.size > 1 else ''} x {self.hi - self.lo}, microbatch {self.micro}), lr {s.lr}"
+        )
+
+    def modules(self) -> dict[str, torch.nn.Module]:
+        return {"model": as_module(self.teacher), EMA_MODULE: self.ema.shadow}
+
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "optimizer": self.optimizer.state_dict(),
+            "timesteps": self.timesteps.state_dict(),
+            "batches": self.batches.state_dict(),
+            "generator": self.generator.get_state(),
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.timesteps.load_state_dict(state["timesteps"])
+        self.batches.load_state_dict(state["batches"])
+        self.generator.set_state(state["generator"])
+
+    def step(self, step: int, means: RunningMeans) -> None:
+        stage, device, lo, hi = self.stage, self.device, self.lo, self.hi
+        for group in self.optimizer.param_groups:
+            group["lr"] = stage.lr * lr_factor(stage.lr_schedule, step, stage.steps, stage.warmup_steps)
+        self.optimizer.zero_grad(set_to_none=True)
+        batch = self.batches.next()
+        t_all, weights_all = self.timesteps.sample(stage.batch_size, self.generator, torch.device("cpu"))
+        noises = [torch.randn(self.shape, generator=self.generator) for _ in range(self.loss.noise_draws)]
+        local_losses = []
+        keys: list[str] = []
+        for a in range(lo, hi, self.micro):
+            b = min(a + self.micro, hi)
+            part = Batch(batch.input_ids[a:b], batch.input_mask[a:b]).to(device)
+            with self.ctx.runtime.autocast():
+                terms = self.loss_module(part, t_all[a:b].to(device), *(n[a:b].to(device) for n in noises))
+            local_losses.append(terms["loss"].detach().float())
+            loss = (terms["loss"].float() * weights_all[a:b].to(device)).mean() * self.loss_scale
+            loss.backward()  # microbatch gradients are summed, as DiffuSeq does
+            for key, value in terms.items():
+                means.add(key, float(value.detach().float().sum()) / (hi - lo))
+            keys = list(terms)
+        for key in keys:
+            means.count(key)
+        step_losses = torch.cat(local_losses)
+        if self.world.all_true(step_is_finite(step_losses, self.params)):
+            self.timesteps.update(t_all, self.world.gather(step_losses).cpu())
+            if stage.max_grad_norm is not None:
+                torch.nn.utils.clip_grad_norm_(self.params, stage.max_grad_norm)
+            self.optimizer.step()
+            self.ema.update(as_module(self.teacher))
+            self.bad_in_row = 0
+            return
+        # a non-finite step is skipped: no update, no EMA, no loss-aware history
+        self.optimizer.zero_grad(set_to_none=True)
+        self.bad_in_row += 1
+        if self.bad_in_row >= MAX_BAD_STEPS:
+            raise TrainingDiverged(
+                f'[[stage]] "{self.name}": {self.bad_in_row} non-finite teacher-training steps in a row at '
+                f"step {step + 1} (lr {stage.lr}); last good checkpoint: "
+                f"{latest_checkpoint(self.ckpt_dir) or 'none (stage start)'}; lower lr or set max_grad_norm"
+            )
+
+    def log_extras(self) -> dict[str, float]:
+        return {"lr": self.optimizer.param_groups[0]["lr"]}
+
+    def validate(self, step: int) -> dict[str, float]:
+        return {"val_loss": self.val_loss()}
+
+    def val_loss(self) -> float:
+        return validation_loss(self.ctx, self.loss, self.ema.shadow, self.stage.eval_batches, self.stage.batch_size)
+
+    def done(self, step: int) -> None:
+        """Teacher training accepts whatever its last step left (non-finite runs stop earlier)."""
+
+    def run(self, kind: str) -> StageResult:
+        """Train ``ctx.teacher`` in place; the EMA weights become the stage's ``teacher`` artifact."""
+        s = self.stage
+        settings = LoopSettings(s.steps, s.log_every, s.eval_every, s.ckpt_every, s.max_minutes)
+        end = run_steps(self.ctx, self.name, kind, self, settings, self.ckpt_dir)
+        if not end.complete:
+            return StageResult(summary={"steps": end.step, "complete": False})
+        teacher_path = self.ctx.stage_dir(self.name) / TEACHER_FILE
+        summary: dict[str, Any] = {"steps": end.step, "complete": True}
+        if self.world.is_main:
+            val = self.val_loss()
+            meta = {"stage": self.name, "step": str(end.step), "val_loss": f"{val:.6f}"}
+            save_teacher(cast(Teacher, self.ema.shadow), teacher_path, meta)
+            summary["val_loss"] = val
+        self.world.barrier()
+        as_module(self.teacher).load_state_dict(self.ema.shadow.state_dict())
+        self.teacher.eval()
+        return StageResult(artifacts={TEACHER_ARTIFACT: teacher_path}, summary=summary)

@@ -21,19 +21,18 @@ import attrs
 import torch
 
 from dlmkit.data.decoding import reference_texts, source_texts
-from dlmkit.engine.components import registered_metrics
-from dlmkit.engine.generation import Generated, degeneration, generate, score
-from dlmkit.engine.progress_sampler import ProgressSampler
-from dlmkit.engine.sampler_choice import choose_sampler, make_sampler, sampler_name
 from dlmkit.errors import UserError
+from dlmkit.inference.generation import Generated, degeneration, generate, score
+from dlmkit.inference.metric_set import registered_metrics
+from dlmkit.inference.progress_sampler import ProgressSampler
+from dlmkit.inference.sampler_choice import choose_sampler, make_sampler, sampler_name
 from dlmkit.interfaces import Batch, Dataset, Denoiser, Metric, NoiseSchedule, Sampler
 from dlmkit.plugins import get_registry
-from dlmkit.recipe.schema import ComponentRef
+from dlmkit.recipe.schema import DEFAULT_METRICS, ComponentRef
 
 DEFAULT_TEACHER_STEPS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000)
 DEFAULT_TEACHER_SAMPLERS = ("ancestral", "ddim", "ddim_gap", "dpm_solver_pp")
 DEFAULT_STUDENT_STEPS = (1, 2, 4)
-DEFAULT_METRICS = ("bleu", "rouge_l", "dist1", "avg_len")
 REFERENCE_SAMPLER = "ancestral"
 REFERENCE_KEYS = ("sampler", "steps", "nfe", "sequences", "seconds", "seconds_per_seq", "seqs_per_s")
 TIMING = (

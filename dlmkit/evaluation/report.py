@@ -16,8 +16,8 @@ from typing import Any, TypeAlias
 from dlmkit.errors import ComponentNotFound, UserError
 from dlmkit.evaluation.mbr import mbr_pick_indices
 from dlmkit.evaluation.output_files import OutputRow, read_output_files, row_from_mapping
+from dlmkit.inference.metric_set import registered_metrics
 from dlmkit.interfaces import Metric
-from dlmkit.metrics.builtin import builtin_metrics
 from dlmkit.metrics.inputs import mean
 
 RowsLike: TypeAlias = Sequence[OutputRow | Mapping[str, Any]]
@@ -96,7 +96,7 @@ def evaluate(
     headline value per requested metric: the MBR value with ``mbr``, else the mean over files) and
     ``signatures`` (metric -> settings string, for metrics that expose one).
     """
-    chosen = resolve_metrics(metrics, builtin_metrics() if metrics_by_name is None else metrics_by_name)
+    chosen = resolve_metrics(metrics, registered_metrics() if metrics_by_name is None else metrics_by_name)
     quality = {name: m for name, m in chosen.items() if not m.needs_candidates}
     diverse = {name: m for name, m in chosen.items() if m.needs_candidates}
     names, sets = _load(files_or_rows)

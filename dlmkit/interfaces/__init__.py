@@ -6,11 +6,14 @@ from dlmkit.interfaces.metric import Metric
 from dlmkit.interfaces.objective import DistillContext, LossOutput, Objective
 from dlmkit.interfaces.sampler import NoiseSource, Sampler
 from dlmkit.interfaces.schedule import NoiseSchedule
-from dlmkit.interfaces.teacher import Denoiser, Teacher
+from dlmkit.interfaces.stage import Stage, StageResult, StagesBefore
+from dlmkit.interfaces.teacher import ContinuousTimeDenoiser, Denoiser, Teacher, TeacherFactory
+from dlmkit.interfaces.teacher_loss import TeacherLoss, TimestepSampler
 
 __all__ = [
     "Batch",
     "ConditioningInjector",
+    "ContinuousTimeDenoiser",
     "Dataset",
     "Denoiser",
     "DistillContext",
@@ -20,6 +23,12 @@ __all__ = [
     "NoiseSource",
     "Objective",
     "Sampler",
+    "Stage",
+    "StageResult",
+    "StagesBefore",
     "Teacher",
+    "TeacherFactory",
+    "TeacherLoss",
+    "TimestepSampler",
     "Tokenizer",
 ]

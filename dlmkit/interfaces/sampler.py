@@ -34,6 +34,6 @@ class Sampler(Protocol):
 
     def sample(self, model: Denoiser, batch: Batch, schedule: NoiseSchedule, noise: NoiseSource) -> Tensor: ...
 
-    def nfe(self) -> int:
-        """Network evaluations per sequence."""
+    def nfe(self, num_timesteps: int | None = None) -> int:
+        """Network evaluations per sequence (``num_timesteps``: for samplers whose count follows the schedule)."""
         ...

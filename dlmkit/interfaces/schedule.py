@@ -20,6 +20,8 @@ class NoiseSchedule(Protocol):
     betas: Tensor
     alphas_cumprod: Tensor
     alphas_cumprod_prev: Tensor
+    sqrt_alphas_cumprod: Tensor
+    sqrt_one_minus_alphas_cumprod: Tensor
     posterior_variance: Tensor
     posterior_mean_coef1: Tensor
     posterior_mean_coef2: Tensor

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Protocol, runtime_checkable
 
 import torch
@@ -51,7 +52,9 @@ class Teacher(Denoiser, Protocol):
     """A trainable, checkpointable denoiser: a ``torch.nn.Module`` that also satisfies ``Denoiser``.
 
     ``component`` and ``config`` (an attrs instance of the component's parameter class) are
-    stored in checkpoints so the same network can be rebuilt without the recipe.
+    stored in checkpoints so the same network can be rebuilt without the recipe.  The registry sets
+    ``component`` to the name the teacher was registered under whenever it builds one, so a class
+    need not repeat its registered name.
     """
 
     component: str
@@ -74,6 +77,32 @@ class Teacher(Denoiser, Protocol):
     def embedding_weight(self) -> torch.nn.Parameter:
         """The ``[V, D]`` embedding table used for input, rounding and (tied) logits."""
         ...
+
+
+@runtime_checkable
+class ContinuousTimeDenoiser(Protocol):
+    """A denoiser that also takes float model times (``t * 1000 / T``), not only integer steps.
+
+    Optional: samplers that solve in continuous time (DPM-Solver++) feed the exact time to a model
+    that satisfies this, and round to the nearest step for one that does not.
+    """
+
+    def denoise_at_model_time(self, x_t: Tensor, model_time: Tensor) -> Tensor:
+        """``denoise`` at float model times ``[B]``."""
+        ...
+
+
+class TeacherFactory(Protocol):
+    """How dlmkit calls a registered teacher's factory: its params, plus the sizes the data decides.
+
+    ``tokens`` are the tokenizer's token strings in id order (for initialising embeddings from a
+    pretrained table); ``None`` when a saved teacher is rebuilt.  Annotate a plugin's factory with it
+    (``factory: TeacherFactory = build_my_teacher``) and mypy checks the signature.
+    """
+
+    def __call__(
+        self, params: Any, *, vocab_size: int, seq_len: int, tokens: Sequence[str] | None = None
+    ) -> Teacher: ...
 
 
 def as_module(teacher: Denoiser) -> torch.nn.Module:

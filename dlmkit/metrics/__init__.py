@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dlmkit.hookspecs import Register, hookimpl
-from dlmkit.metrics.builtin import BUILTIN_METRICS, MetricSpec, builtin_metrics
+from dlmkit.metrics.builtin import BUILTIN_METRICS, MetricSpec
 
-__all__ = ["BUILTIN_METRICS", "MetricSpec", "builtin_metrics", "register_metrics"]
+__all__ = ["BUILTIN_METRICS", "MetricSpec", "register_metrics"]
 
 
 @hookimpl

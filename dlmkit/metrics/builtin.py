@@ -45,8 +45,3 @@ BUILTIN_METRICS: tuple[MetricSpec, ...] = (
     ),
     MetricSpec("mode_tv", ModeTvMetric, ModeMetricParams, "modes data: TV of the answered modes from uniform"),
 )
-
-
-def builtin_metrics() -> dict[str, Metric]:
-    """Every built-in metric with default params, by name (models load lazily, on first use)."""
-    return {spec.name: spec.factory(spec.params()) for spec in BUILTIN_METRICS}

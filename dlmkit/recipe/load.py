@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import importlib.metadata as metadata
 import sys
@@ -9,10 +10,12 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+import attrs
+
 from dlmkit.errors import Problem, RecipeError, UserError
+from dlmkit.interfaces.stage import TEACHER_ARTIFACT, StagesBefore
 from dlmkit.recipe.overrides import apply_overrides
-from dlmkit.recipe.schema import ComponentRef, EvalSpec, Recipe, RecipeHeader, RuntimeSpec, TeacherRef
-from dlmkit.recipe.stages import STAGE_KINDS
+from dlmkit.recipe.schema import ComponentRef, EvalSpec, Recipe, RecipeHeader, RuntimeSpec, StageSpec, TeacherRef
 from dlmkit.recipe.structure import MISSING, Structurer, resolve_path, unstructure
 from dlmkit.recipe.toml_writer import dumps
 from dlmkit.registry import Registry
@@ -29,6 +32,8 @@ DEFAULT_COMPONENTS = {
     "injector": "replace_condition",
     "sampler": "one_step",
 }
+#: What a light component needs to be built at validation time besides its params.
+BUILD_CHECK_CONTEXT: dict[str, dict[str, Any]] = {"timestep_sampler": {"num_timesteps": 1}}
 KIND_OF_TABLE = {"data": "dataset", "schedule": "schedule", "injector": "injector", "sampler": "sampler"}
 
 
@@ -87,6 +92,8 @@ class RecipeLoader:
 
     def component(self, kind: str, table: Any, where: str, default: str | None = None) -> Any:
         """A ``ComponentRef`` from a table whose ``name`` picks a registered component."""
+        if isinstance(table, str):
+            table = {"name": table}  # `loss = "diffuseq"`: a component without parameters named inline
         if not isinstance(table, Mapping):
             self.problems.append(Problem(where, f"must be a table with a 'name' key, got {table!r}"))
             return MISSING
@@ -133,6 +140,7 @@ class RecipeLoader:
         if header is not MISSING:
             self.check_requires(header.requires)
         self.cross_check(teacher, stages)
+        self.shared_t_init(refs["sampler"], stages)
         self.check_times(refs["schedule"], refs["sampler"], stages)
         self.check_files(teacher, eval_spec)
         if not self.problems:
@@ -185,16 +193,15 @@ class RecipeLoader:
             return MISSING
         return TeacherRef(ref.name, checkpoint, ref.params)
 
-    def stages(self, tables: Any) -> list[Any]:
+    def stages(self, tables: Any) -> list[StageSpec]:
+        kinds = ", ".join(self.registry.names("stage"))
         if tables is None or tables == []:
-            self.problems.append(
-                Problem("[[stage]]", "a recipe needs at least one [[stage]]", "kinds: " + ", ".join(STAGE_KINDS))
-            )
+            self.problems.append(Problem("[[stage]]", "a recipe needs at least one [[stage]]", "kinds: " + kinds))
             return []
         if not isinstance(tables, list):
             self.problems.append(Problem("[[stage]]", "stages are an array of tables: write [[stage]], not [stage]"))
             return []
-        out: list[Any] = []
+        out: list[StageSpec] = []
         for index, table in enumerate(tables):
             label = table.get("name", index) if isinstance(table, Mapping) else index
             where = f'[[stage]] "{label}"'
@@ -203,60 +210,84 @@ class RecipeLoader:
                 continue
             kind = table.get("kind")
             self.raw_kinds.append(kind)
-            if kind not in STAGE_KINDS:
-                self.problems.append(
-                    Problem(where, f"'kind' must be one of {', '.join(repr(k) for k in STAGE_KINDS)}, got {kind!r}")
+            if not isinstance(kind, str) or kind not in self.registry.entries["stage"]:
+                message = (
+                    f"'kind' must be one of {', '.join(repr(k) for k in self.registry.names('stage'))}, got {kind!r}"
                 )
+                close = difflib.get_close_matches(str(kind), self.registry.names("stage"), n=1)
+                self.problems.append(Problem(where, message, f"did you mean {close[0]!r}?" if close else ""))
                 continue
-            stage = self.structurer.structure(STAGE_KINDS[kind], table, where)
-            if stage is not MISSING:
-                out.append(stage)
+            head = {k: table[k] for k in ("name", "kind") if k in table}
+            spec = self.structurer.structure(StageSpec, head, where)
+            entry = self.registry.get("stage", kind)
+            rest = {k: v for k, v in table.items() if k not in ("name", "kind")}
+            params = (
+                self.structurer.structure(entry.params, rest, where, skip=frozenset({"name", "kind"}))
+                if entry.params is not None
+                else None
+            )
+            if entry.params is None and rest:
+                self.problems.append(Problem(where, f"stage kind '{kind}' takes no parameters, got {', '.join(rest)}"))
+                continue
+            if spec is not MISSING and params is not MISSING:
+                out.append(attrs.evolve(spec, params=params))
         return out
 
-    def cross_check(self, teacher: Any, stages: list[Any]) -> None:
+    def cross_check(self, teacher: Any, stages: list[StageSpec]) -> None:
+        """Names are unique; each stage kind checks itself against the stages before it."""
         seen: list[str] = []
-        trained_teacher = False
+        made: dict[str, frozenset[str]] = {}
         all_stages_valid = len(stages) == len(self.raw_kinds)  # otherwise the cross-checks would only echo those errors
-        for stage in stages:
-            where = f'[[stage]] "{stage.name}"'
-            if stage.name in seen:
-                self.problems.append(Problem(where, f"stage name '{stage.name}' is used twice; names must be unique"))
-            if stage.kind == "train_teacher":
-                trained_teacher = True
-            if stage.kind == "distill":
-                if stage.val_metric not in self.registry.entries["metric"]:
-                    self.problems.append(Problem(where, self.registry.missing_message("metric", stage.val_metric)))
-                if stage.init_student != "teacher" and stage.init_student not in seen:
-                    self.problems.append(
-                        Problem(
-                            where,
-                            f"'init_student' = {stage.init_student!r} must be \"teacher\" or an earlier stage: "
-                            f"{', '.join(seen) or 'none'}",
-                        )
+        has_teacher: bool | None = None
+        if all_stages_valid and teacher is not MISSING:
+            has_teacher = teacher.checkpoint is not None
+        for spec in stages:
+            where = f'[[stage]] "{spec.name}"'
+            if spec.name in seen:
+                self.problems.append(Problem(where, f"stage name '{spec.name}' is used twice; names must be unique"))
+            try:
+                stage = self.registry.build("stage", spec.kind, spec.params)
+                found = stage.check(spec.name, StagesBefore(dict(made), has_teacher, self.registry))
+            except UserError as exc:
+                self.problems.append(Problem(where, str(exc)))
+                continue
+            except Exception as exc:
+                self.problems.append(
+                    Problem(where, f"stage kind '{spec.kind}' failed its check: {type(exc).__name__}: {exc}")
+                )
+                continue
+            self.problems += [Problem(where, problem) for problem in found]
+            seen.append(spec.name)
+            made[spec.name] = frozenset(stage.produces)
+            if has_teacher is not None and TEACHER_ARTIFACT in made[spec.name]:
+                has_teacher = True
+
+    def shared_t_init(self, sampler: Any, stages: list[StageSpec]) -> None:
+        """A stage's ``t_init`` is the ``[sampler]``'s: unset, the stage takes it at run time; set, it must agree.
+
+        The student is trained from ``t_init`` and evaluated by the recipe's sampler from its ``t_init``;
+        two values that disagree would score a student at a point it was never trained for.
+        """
+        own = getattr(getattr(sampler, "params", None), "t_init", None)
+        for spec in stages:
+            value = getattr(spec.params, "t_init", None)
+            if isinstance(value, int) and isinstance(own, int) and value != own:
+                self.problems.append(
+                    Problem(
+                        f'[[stage]] "{spec.name}"',
+                        f"'t_init' = {value} differs from [sampler] t_init = {own}",
+                        "set t_init once, in [sampler]; the stages take it from there",
                     )
-                if stage.init_psi == "previous" and stage.init_student == "teacher":
-                    self.problems.append(
-                        Problem(
-                            where, "'init_psi' = \"previous\" needs 'init_student' to name an earlier distill stage"
-                        )
-                    )
-                if all_stages_valid and teacher is not MISSING and teacher.checkpoint is None and not trained_teacher:
-                    self.problems.append(
-                        Problem(
-                            where,
-                            'distillation needs a trained teacher: set [teacher] checkpoint = "..." (a dlmkit teacher '
-                            "or an official DiffuSeq ema_*.pt; see `dlmkit teacher import`), "
-                            "or add a train_teacher stage before it",
-                        )
-                    )
-            seen.append(stage.name)
+                )
 
     def check_times(self, schedule: Any, sampler: Any, stages: list[Any]) -> None:
         """Every timestep a stage or the sampler names must exist in the schedule (found now, not after training)."""
         total = getattr(getattr(schedule, "params", None), "num_timesteps", None)
         if not isinstance(total, int):
             return
-        named = [(f'[[stage]] "{s.name}"', key, getattr(s, key, None)) for s in stages for key in ("t_init", "t_max")]
+        named = [
+            (f'[[stage]] "{s.name}"', key, getattr(s.params, key, None)) for s in stages for key in ("t_init", "t_max")
+        ]
         if sampler is not MISSING:
             named.append(("[sampler]", "t_init", getattr(sampler.params, "t_init", None)))
         for where, key, value in named:
@@ -274,10 +305,15 @@ class RecipeLoader:
         whose factory fails or returns something that lacks a member of its interface is found before
         any stage trains.  Datasets, teachers and metrics load data or weights and are built by the run."""
         light = [(f"[{t}]", refs[t]) for t in ("schedule", "injector", "sampler")]
-        light += [(f'[[stage]] "{s.name}" objective', s.objective) for s in stages if hasattr(s, "objective")]
+        for s in stages:
+            light += [
+                (f'[[stage]] "{s.name}" {field.name}', getattr(s.params, field.name))
+                for field in attrs.fields(type(s.params))
+                if s.params is not None and isinstance(getattr(s.params, field.name), ComponentRef)
+            ]
         for where, ref in light:
             try:
-                self.registry.get(ref.kind, ref.name).factory(ref.params)
+                self.registry.build(ref.kind, ref.name, ref.params, **BUILD_CHECK_CONTEXT.get(ref.kind, {}))
             except UserError as exc:
                 self.problems.append(Problem(where, str(exc)))
             except Exception as exc:
@@ -336,12 +372,15 @@ def _failed_plugins_note() -> str:
     return f"; note: some plugins failed to load: {names} (see `dlmkit plugins`)"
 
 
+def _component_table(ref: ComponentRef) -> dict[str, Any]:
+    return {"name": ref.name, **(unstructure(ref.params) if ref.params is not None else {})}
+
+
 def resolved_dict(recipe: Recipe) -> dict[str, Any]:
     """The recipe with every default filled in, as plain data."""
     out: dict[str, Any] = dict(unstructure(recipe.header))
     for table in ("data", "schedule", "injector", "sampler"):
-        ref: ComponentRef = getattr(recipe, table)
-        out[table] = {"name": ref.name, **(unstructure(ref.params) if ref.params is not None else {})}
+        out[table] = _component_table(getattr(recipe, table))
     teacher = {"name": recipe.teacher.name}
     if recipe.teacher.checkpoint is not None:
         teacher["checkpoint"] = recipe.teacher.checkpoint
@@ -352,11 +391,15 @@ def resolved_dict(recipe: Recipe) -> dict[str, Any]:
     if recipe.eval is not None:
         out["eval"] = unstructure(recipe.eval)
     stages = []
-    for stage in recipe.stages:
-        data = unstructure(stage)
-        if isinstance(getattr(stage, "objective", None), ComponentRef):
-            obj = stage.objective
-            data["objective"] = {"name": obj.name, **(unstructure(obj.params) if obj.params is not None else {})}
+    for spec in recipe.stages:
+        data: dict[str, Any] = {"name": spec.name, "kind": spec.kind}
+        if spec.params is not None:
+            for field in attrs.fields(type(spec.params)):
+                value = getattr(spec.params, field.name)
+                if isinstance(value, ComponentRef):
+                    data[field.name] = _component_table(value)
+                elif value is not None:
+                    data[field.name] = unstructure(value)
         stages.append(data)
     out["stage"] = stages
     return out

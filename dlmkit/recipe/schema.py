@@ -8,10 +8,13 @@ from typing import Any, Literal
 import attrs
 from attrs import validators as v
 
-from dlmkit.recipe.structure import path_field
+from dlmkit.recipe.structure import path_field, stage_name
 
 SCHEMA_VERSION = 1
 
+
+#: The metrics scored when none are named: by ``[eval]``, ``dlmkit eval`` and ``dlmkit bench``.
+DEFAULT_METRICS: tuple[str, ...] = ("bleu", "rouge_l", "dist1", "avg_len")
 
 #: A seed every random library accepts (NumPy's limit is the smallest: 32 bits).
 SEED_RULE = [v.ge(0), v.le(2**32 - 1)]
@@ -37,6 +40,15 @@ class TeacherRef:
     name: str
     checkpoint: str | None
     params: Any
+
+
+@attrs.frozen
+class StageSpec:
+    """One ``[[stage]]`` table: its name (its folder in the run), its registered kind and that kind's params."""
+
+    name: str = attrs.field(validator=stage_name)
+    kind: str
+    params: Any = None
 
 
 @attrs.frozen
@@ -72,7 +84,7 @@ class EvalSpec:
     split: Literal["valid", "test"] = "test"
     num_samples: int | None = attrs.field(default=None, validator=v.optional(v.gt(0)))
     batch_size: int = attrs.field(default=64, validator=v.gt(0))
-    metrics: list[str] = attrs.field(factory=lambda: ["bleu", "rouge_l", "dist1"])
+    metrics: list[str] = attrs.field(factory=lambda: list(DEFAULT_METRICS))
     teacher_sampler: str | None = None
     teacher_steps: int | None = attrs.field(default=None, validator=v.optional(v.gt(0)))
     seed: int = attrs.field(default=0, validator=SEED_RULE)
@@ -101,14 +113,20 @@ class Recipe:
     sampler: ComponentRef
     runtime: RuntimeSpec
     eval: EvalSpec | None
-    stages: tuple[Any, ...]
+    stages: tuple[StageSpec, ...]
     raw: dict[str, Any]
 
     @property
     def name(self) -> str:
         return self.header.name
 
-    def stage(self, name: str) -> Any:
+    @property
+    def t_init(self) -> int | None:
+        """The one ``t_init`` of the recipe: its ``[sampler]``'s, which distill stages take unless they set it."""
+        value = getattr(self.sampler.params, "t_init", None)
+        return value if isinstance(value, int) else None
+
+    def stage(self, name: str) -> StageSpec:
         for stage in self.stages:
             if stage.name == name:
                 return stage

@@ -37,7 +37,8 @@ class DDIMSampler:
     def __init__(self, params: DDIMParams | None = None) -> None:
         self.params = params if params is not None else DDIMParams()
 
-    def nfe(self) -> int:
+    def nfe(self, num_timesteps: int | None = None) -> int:
+        """A fixed count: the schedule's length does not change it."""
         return self.params.steps
 
     def timesteps(self, num_timesteps: int) -> list[int]:

@@ -25,7 +25,7 @@ from torch import Tensor
 from dlmkit.interfaces.dataset import Batch
 from dlmkit.interfaces.sampler import NoiseSource
 from dlmkit.interfaces.schedule import NoiseSchedule
-from dlmkit.interfaces.teacher import Denoiser
+from dlmkit.interfaces.teacher import ContinuousTimeDenoiser, Denoiser
 from dlmkit.samplers.condition import AnchoredCondition
 from dlmkit.samplers.validation import check_inputs
 
@@ -69,7 +69,7 @@ class DiscreteVP:
 class DPMSolverPPSampler:
     """v2's ``DPM_Solver(..., "dpmsolver++").sample(order=2, "time_uniform", "multistep")``; ``nfe()`` = steps.
 
-    A model with ``denoise_at_model_time(x, model_time)`` gets the exact float time ``t * 1000``;
+    A ``ContinuousTimeDenoiser`` (``denoise_at_model_time(x, model_time)``) gets the exact float time ``t * 1000``;
     any other ``Denoiser`` is called at the nearest integer timestep, ``round(t * N)`` clamped
     to ``N - 1`` (the integer step whose model time is closest to ``t * 1000``).
     """
@@ -79,7 +79,8 @@ class DPMSolverPPSampler:
     def __init__(self, params: DPMSolverPPParams | None = None) -> None:
         self.params = params if params is not None else DPMSolverPPParams()
 
-    def nfe(self) -> int:
+    def nfe(self, num_timesteps: int | None = None) -> int:
+        """A fixed count: the schedule's length does not change it."""
         return self.params.steps
 
     def time_grid(self, num_timesteps: int) -> list[float]:
@@ -89,10 +90,9 @@ class DPMSolverPPSampler:
     @staticmethod
     def _predict_x0(model: Denoiser, x: Tensor, t: float, vp: DiscreteVP) -> Tensor:
         model_time = t * 1000.0
-        at_model_time = getattr(model, "denoise_at_model_time", None)
-        if callable(at_model_time):
+        if isinstance(model, ContinuousTimeDenoiser):
             times = torch.full((x.shape[0],), model_time, dtype=torch.float32, device=x.device)
-            return at_model_time(x, times)
+            return model.denoise_at_model_time(x, times)
         step = min(max(round(t * vp.total_n), 0), vp.total_n - 1)
         return model.denoise(x, torch.full((x.shape[0],), step, dtype=torch.long, device=x.device))
 

@@ -47,7 +47,8 @@ class StudentMultistepSampler:
         self.params = params if params is not None else StudentMultistepParams()
         self._first = OneStepSampler(OneStepParams(t_init=self.params.t_init))
 
-    def nfe(self) -> int:
+    def nfe(self, num_timesteps: int | None = None) -> int:
+        """A fixed count: the schedule's length does not change it."""
         return self.params.steps
 
     def timesteps(self) -> list[int]:

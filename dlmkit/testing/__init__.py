@@ -1,6 +1,6 @@
 """Reusable checks for plugin authors: run them in your plugin's own tests.
 
-``from dlmkit.testing import check_teacher, check_objective, check_sampler, check_schedule``;
+``from dlmkit.testing import check_teacher, check_objective, check_sampler, check_schedule, check_metric``;
 ``temporary_plugin`` registers a plugin object for one test.
 Names are imported on first use, so that the toy plugin (registered from this package on every
 start) does not pull in hypothesis, a test-only dependency.
@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from dlmkit.testing.distill_contexts import TeacherContexts as TeacherContexts
+    from dlmkit.testing.metric_contract import check_metric as check_metric
     from dlmkit.testing.objective_contract import ContractViolation as ContractViolation
     from dlmkit.testing.objective_contract import check_objective as check_objective
     from dlmkit.testing.sampler_contract import check_sampler as check_sampler
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 _EXPORTS: dict[str, str] = {
     "check_teacher": "dlmkit.testing.teacher_contract",
     "check_objective": "dlmkit.testing.objective_contract",
+    "check_metric": "dlmkit.testing.metric_contract",
     "ContractViolation": "dlmkit.testing.objective_contract",
     "check_sampler": "dlmkit.testing.sampler_contract",
     "check_schedule": "dlmkit.testing.schedule_contract",

@@ -12,7 +12,7 @@ import weakref
 import torch
 from torch import Tensor
 
-from dlmkit.interfaces.teacher import Denoiser
+from dlmkit.interfaces.teacher import ContinuousTimeDenoiser, Denoiser
 
 
 class OracleDenoiser:
@@ -102,4 +102,5 @@ class ModelTimeSpyDenoiser(SpyDenoiser):
 
     def denoise_at_model_time(self, x_t: Tensor, model_time: Tensor) -> Tensor:
         self._record(x_t, model_time)
-        return self.model.denoise_at_model_time(x_t, model_time)  # type: ignore[attr-defined]
+        assert isinstance(self.model, ContinuousTimeDenoiser)
+        return self.model.denoise_at_model_time(x_t, model_time)

@@ -14,7 +14,7 @@ import torch
 from dlmkit.interfaces.dataset import Batch
 from dlmkit.interfaces.sampler import Sampler
 from dlmkit.interfaces.schedule import NoiseSchedule
-from dlmkit.interfaces.teacher import Denoiser
+from dlmkit.interfaces.teacher import ContinuousTimeDenoiser, Denoiser
 from dlmkit.samplers.noise import RecordingNoise, SeededNoise
 from dlmkit.testing.denoisers import ModelTimeSpyDenoiser, SpyDenoiser
 
@@ -32,7 +32,7 @@ def check_sampler(
 ) -> torch.Tensor:
     """Run the checks; raises ``AssertionError`` naming the broken property, returns the sampled ids."""
     assert isinstance(sampler, Sampler), "sampler does not satisfy dlmkit.interfaces.Sampler"
-    spy_type = ModelTimeSpyDenoiser if hasattr(model, "denoise_at_model_time") else SpyDenoiser
+    spy_type = ModelTimeSpyDenoiser if isinstance(model, ContinuousTimeDenoiser) else SpyDenoiser
     spy = spy_type(model)
     recording = RecordingNoise(SeededNoise(seed))
     ids = sampler.sample(spy, batch, schedule, recording)

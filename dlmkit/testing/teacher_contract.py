@@ -239,7 +239,7 @@ def check_round_trip(teacher: Teacher, seq_len: int) -> None:
 
     The teacher's component must be registered (its plugin installed) for ``load_teacher`` to find it.
     """
-    from dlmkit.engine.teacher_files import TEACHER_FILE, load_teacher, save_teacher
+    from dlmkit.storage.teacher_files import TEACHER_FILE, load_teacher, save_teacher
 
     device = _like(teacher).device
     with tempfile.TemporaryDirectory(prefix="dlmkit-teacher-contract-") as tmp:
@@ -288,7 +288,7 @@ def check_gradients(
     allow_zero_grad: Collection[str] = (),
 ) -> None:
     """DiffuSeq's training loss (what ``train_teacher`` minimises) reaches every trainable parameter."""
-    from dlmkit.engine.teacher_loss import diffuseq_loss
+    from dlmkit.teacher_losses.diffuseq import diffuseq_loss
 
     if schedule is None:
         from dlmkit.schedules.sqrt import SqrtScheduleParams, build_sqrt_schedule

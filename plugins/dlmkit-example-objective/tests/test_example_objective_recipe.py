@@ -50,7 +50,7 @@ def test_the_recipe_differs_from_tiny_cpu_only_in_its_objective_tables() -> None
 
 def test_the_recipe_runs_with_the_plugin_objective(tmp_path: Path) -> None:
     recipe = load_recipe(RECIPE, SHORT)
-    assert [type(s.objective.params).__name__ for s in recipe.stages[1:]] == ["SidMinSnrParams"] * 2
+    assert [type(s.params.objective.params).__name__ for s in recipe.stages[1:]] == ["SidMinSnrParams"] * 2
     state = run_recipe(recipe, output_dir=tmp_path / "run", progress=False)
     assert all(state["stages"][s]["summary"]["complete"] for s in ("teacher", "stage1", "stage2"))
     logged = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]

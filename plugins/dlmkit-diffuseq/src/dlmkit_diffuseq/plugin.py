@@ -14,6 +14,7 @@ from dlmkit.hookspecs import Register, hookimpl
 from dlmkit_diffuseq.params import DiffuSeqParams
 
 if TYPE_CHECKING:
+    from dlmkit.interfaces.teacher import TeacherFactory
     from dlmkit_diffuseq.teacher import DiffuSeqTeacher
 
 
@@ -28,9 +29,10 @@ def build_teacher(
 
 @hookimpl
 def register_teachers(register: Register) -> None:
+    factory: TeacherFactory = build_teacher  # mypy checks the signature dlmkit calls
     register(
         "diffuseq",
-        build_teacher,
+        factory,
         params=DiffuSeqParams,
         summary="DiffuSeq TransformerNetModel (BERT encoder, x0 prediction); loads official ema_*.pt checkpoints",
     )

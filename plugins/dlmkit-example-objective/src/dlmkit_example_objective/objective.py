@@ -18,6 +18,7 @@ import torch
 from torch import Tensor
 
 from dlmkit.interfaces import DistillContext, LossOutput, NoiseSchedule
+from dlmkit.objectives.toolkit import finite_sum, masked_sum
 from dlmkit_example_objective.params import SidMinSnrParams
 
 NORMALISER_FLOOR = 1e-5
@@ -29,17 +30,6 @@ def min_snr_weight(schedule: NoiseSchedule, t: Tensor, gamma: float, like: Tenso
     abar = schedule.alphas_cumprod.to(t.device)[t.long()].to(torch.float64)
     snr = abar / (1.0 - abar).clamp_min(torch.finfo(torch.float64).tiny)
     return (snr.clamp(max=gamma) / gamma).to(dtype=like.dtype, device=like.device)
-
-
-def per_sample_sum(values: Tensor, weights: Tensor) -> Tensor:
-    """Sum over target elements per sample ``[B]`` (``weights`` is the ``[B, L, 1]`` target mask)."""
-    return (values * weights).flatten(1).sum(1)
-
-
-def finite_total(per_sample: Tensor) -> tuple[Tensor, int]:
-    """Sum of the finite entries, and how many samples were dropped (one overflow must not NaN the batch)."""
-    keep = torch.isfinite(per_sample)
-    return torch.where(keep, per_sample, torch.zeros_like(per_sample)).sum(), int((~keep).sum())
 
 
 class SidMinSnr:
@@ -62,12 +52,12 @@ class SidMinSnr:
         t, x_t = self._noised(ctx, x0)
         error = (ctx.psi.denoise(x_t, t) - x0).square()
         w = min_snr_weight(ctx.schedule, t, p.gamma, x0) if p.weight_psi else torch.ones_like(t, dtype=x0.dtype)
-        total, dropped = finite_total(w * per_sample_sum(error, weights))
+        total, dropped = finite_sum(w * masked_sum(error, weights))
         loss = p.lambda_psi * total / x0.shape[0]
         count = (weights.expand_as(x0).sum()).clamp_min(1.0)
         terms = {
             "loss": float(loss.detach()),
-            "dsm_mse": float((per_sample_sum(error.detach(), weights).sum() / count).item()),
+            "dsm_mse": float((masked_sum(error.detach(), weights).sum() / count).item()),
             "time_weight": float(w.mean()),
             "t_mean": float(t.float().mean()),
             "dropped": float(dropped),
@@ -85,12 +75,12 @@ class SidMinSnr:
         if p.normalise:
             with torch.no_grad():
                 count = weights.expand_as(x_g).flatten(1).sum(1).clamp_min(1.0)
-                gap = per_sample_sum((x_g - a).abs(), weights) / count
+                gap = masked_sum((x_g - a).abs(), weights) / count
             w = w / gap.clamp_min(NORMALISER_FLOOR)
         diff = a - b
-        gap_term = w * (1.0 - p.alpha) * per_sample_sum(diff.square(), weights)
-        cross_term = w * per_sample_sum(diff * (b - x_g), weights)
-        total, dropped = finite_total(gap_term + cross_term)
+        gap_term = w * (1.0 - p.alpha) * masked_sum(diff.square(), weights)
+        cross_term = w * masked_sum(diff * (b - x_g), weights)
+        total, dropped = finite_sum(gap_term + cross_term)
         batch = x_g.shape[0]
         loss = p.lambda_g * total / batch
         terms = {

@@ -1,33 +1,23 @@
-"""Timestep samplers for teacher training: uniform, and DiffuSeq's loss-aware importance sampler."""
+"""DiffuSeq's loss-aware timestep sampler (``LossSecondMomentResampler``) for teacher training."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import attrs
 import torch
+from attrs import validators as v
 from torch import Tensor
 
-from dlmkit.randomness import multinomial, randint
+from dlmkit.randomness import multinomial
 
 
-class UniformTimesteps:
-    """Every timestep equally likely; importance weights are all one."""
+@attrs.frozen
+class LossAwareParams:
+    """DiffuSeq's settings: 10 losses of history per timestep, 0.1% of the mass kept uniform."""
 
-    def __init__(self, num_timesteps: int):
-        self.num_timesteps = num_timesteps
-
-    def sample(self, batch: int, generator: torch.Generator, device: torch.device) -> tuple[Tensor, Tensor]:
-        t = randint(0, self.num_timesteps, (batch,), generator, device)
-        return t, torch.ones(batch, device=device)
-
-    def update(self, t: Tensor, losses: Tensor) -> None:
-        """Uniform sampling learns nothing from losses."""
-
-    def state_dict(self) -> dict[str, Any]:
-        return {}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Nothing to restore."""
+    history: int = attrs.field(default=10, validator=v.gt(0))
+    uniform_prob: float = attrs.field(default=0.001, validator=[v.ge(0.0), v.le(1.0)])
 
 
 class LossAwareTimesteps:
@@ -75,5 +65,6 @@ class LossAwareTimesteps:
         self.counts = state["counts"].clone()
 
 
-def make_timestep_sampler(name: str, num_timesteps: int) -> UniformTimesteps | LossAwareTimesteps:
-    return LossAwareTimesteps(num_timesteps) if name == "lossaware" else UniformTimesteps(num_timesteps)
+def build_lossaware(params: LossAwareParams, num_timesteps: int) -> LossAwareTimesteps:
+    """p_t proportional to the RMS of the last losses at t, once every t has a full history."""
+    return LossAwareTimesteps(num_timesteps, params.history, params.uniform_prob)

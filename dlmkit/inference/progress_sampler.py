@@ -26,5 +26,5 @@ class ProgressSampler:
         self.on_batch(len(batch))
         return ids
 
-    def nfe(self) -> int:
-        return self.inner.nfe()
+    def nfe(self, num_timesteps: int | None = None) -> int:
+        return self.inner.nfe(num_timesteps)

@@ -21,10 +21,8 @@ import safetensors.torch
 import torch
 from torch import nn
 
-from dlmkit.engine.atomic import atomic_directory, write_file_atomic, write_text_atomic
-from dlmkit.engine.distributed import World
-from dlmkit.engine.progress import console
 from dlmkit.errors import CheckpointError
+from dlmkit.storage.atomic import atomic_directory, write_file_atomic, write_text_atomic
 
 LATEST = "latest"
 CHECKPOINT_META = "meta.json"
@@ -91,6 +89,11 @@ def set_rng_state(state: Mapping[str, Any]) -> None:
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
+def module_file(folder: Path, name: str) -> Path:
+    """Where a checkpoint folder keeps the weights of its module ``name``."""
+    return folder / f"{name}.safetensors"
+
+
 def write_checkpoint(
     folder: Path,
     step: int,
@@ -103,7 +106,7 @@ def write_checkpoint(
     target = folder / f"step_{step:07d}"
     with atomic_directory(target) as tmp:
         for name, module in modules.items():
-            safetensors.torch.save_model(module, str(tmp / f"{name}.safetensors"), metadata={"step": str(step)})
+            safetensors.torch.save_model(module, str(module_file(tmp, name)), metadata={"step": str(step)})
         torch.save(state, tmp / "trainer_state.pt")
         (tmp / CHECKPOINT_META).write_text(json.dumps({**meta, "step": step}, indent=2, default=str), encoding="utf-8")
     write_text_atomic(folder / LATEST, target.name + "\n")
@@ -170,21 +173,6 @@ def resume_checkpoint(folder: Path, stage: str, say: Callable[[str], None]) -> P
     return chosen
 
 
-def agreed_resume_checkpoint(world: World, folder: Path, stage: str) -> Path | None:
-    """``resume_checkpoint`` on rank 0 (which may repair the folder); every rank gets its answer or its error."""
-    found: Path | None = None
-    error: str | None = None
-    if world.is_main:
-        try:
-            found = resume_checkpoint(folder, stage, lambda text: console.print(text, markup=False, highlight=False))
-        except CheckpointError as exc:
-            error = str(exc)
-    found, error = world.broadcast_object((found, error))
-    if error is not None:
-        raise CheckpointError(error)
-    return found
-
-
 def read_checkpoint_meta(target: Path) -> dict[str, Any]:
     """What a checkpoint folder says of itself: its stage, kind and step."""
     loaded: dict[str, Any] = json.loads((target / CHECKPOINT_META).read_text(encoding="utf-8"))
@@ -194,7 +182,7 @@ def read_checkpoint_meta(target: Path) -> dict[str, Any]:
 def read_checkpoint(target: Path, modules: Mapping[str, nn.Module]) -> dict[str, Any]:
     """Load every module's weights and return the trainer state."""
     for name, module in modules.items():
-        load_module(module, target / f"{name}.safetensors")
+        load_module(module, module_file(target, name))
     state = load_state(target / "trainer_state.pt")
     if not isinstance(state, dict) or "step" not in state:
         raise CheckpointError(f"{target / 'trainer_state.pt'}: not a dlmkit trainer state (no 'step')")

@@ -1,6 +1,10 @@
-"""DiffuSeq's training loss (spec diffuseq.md §2.5), for any teacher that satisfies the interface."""
+"""DiffuSeq's training loss (spec diffuseq.md §2.5), for any teacher that satisfies the interface.
+
+The default ``loss`` of a ``train_teacher`` stage."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
@@ -30,7 +34,7 @@ def diffuseq_loss(
     """
     ids, mask = batch.input_ids, batch.input_mask
     x_start_mean = teacher.embed(ids)
-    std0 = schedule.extract(schedule.sqrt_one_minus_alphas_cumprod, torch.zeros_like(t), x_start_mean)  # type: ignore[attr-defined]
+    std0 = schedule.extract(schedule.sqrt_one_minus_alphas_cumprod, torch.zeros_like(t), x_start_mean)
     start_noise, noise = (
         noises if noises is not None else (randn_like(x_start_mean, generator), randn_like(x_start_mean, generator))
     )
@@ -42,7 +46,7 @@ def diffuseq_loss(
     t0 = mean_flat((x_start_mean - out) ** 2)
     mse = torch.where(t == 0, t0, mse)
     last = torch.full_like(t, schedule.num_timesteps - 1)
-    tT = mean_flat((schedule.extract(schedule.sqrt_alphas_cumprod, last, x_start) * x_start) ** 2)  # type: ignore[attr-defined]
+    tT = mean_flat((schedule.extract(schedule.sqrt_alphas_cumprod, last, x_start) * x_start) ** 2)
     logits = teacher.logits(x_start)
     # the official flat [B*L, V] layout: the class dimension contiguous, about 20x closer to a float64
     # reference than cross-entropy over transposed [B, V, L] logits
@@ -51,13 +55,18 @@ def diffuseq_loss(
     return {"loss": mse + nll + tT, "mse": mse, "decoder_nll": nll, "tT": tT}
 
 
-class DiffuSeqLoss(torch.nn.Module):
-    """The loss as a module, so DistributedDataParallel sees every use of the teacher's parameters."""
+class DiffuSeqLoss:
+    """DiffuSeq's loss as a ``TeacherLoss`` component: two noise draws (the start's and the forward one)."""
 
-    def __init__(self, teacher: Teacher, schedule: NoiseSchedule):
-        super().__init__()
-        self.teacher = teacher
-        self.schedule = schedule
+    noise_draws = 2
 
-    def forward(self, batch: Batch, t: Tensor, start_noise: Tensor, noise: Tensor) -> dict[str, Tensor]:
-        return diffuseq_loss(self.teacher, self.schedule, batch, t, noises=(start_noise, noise))
+    def __call__(
+        self, teacher: Teacher, schedule: NoiseSchedule, batch: Batch, t: Tensor, noises: Sequence[Tensor]
+    ) -> dict[str, Tensor]:
+        start_noise, noise = noises
+        return diffuseq_loss(teacher, schedule, batch, t, noises=(start_noise, noise))
+
+
+def build_diffuseq_loss(params: None) -> DiffuSeqLoss:
+    """DiffuSeq's loss: MSE to the start, the rounding cross-entropy and the prior term."""
+    return DiffuSeqLoss()

@@ -14,24 +14,23 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import attrs
 import torch
 
-from dlmkit.engine.teacher_files import load_teacher
 from dlmkit.errors import UserError
 from dlmkit.interfaces import Dataset, Denoiser, NoiseSchedule
-from dlmkit.plugins import get_registry
+from dlmkit.interfaces.stage import STUDENT_ARTIFACT, TEACHER_ARTIFACT
+from dlmkit.plugins import build
 from dlmkit.recipe.load import load_recipe
 from dlmkit.recipe.schema import ComponentRef, Recipe
+from dlmkit.storage.run_layout import RunFolder
+from dlmkit.storage.teacher_files import load_teacher
 
-RESOLVED_RECIPE = "resolved.toml"
-RUN_STATE = "run_state.json"
-RUN_VOCAB = "vocab.txt"
+RESOLVED_RECIPE = RunFolder(Path()).resolved_recipe.name
 
 Role = Literal["teacher", "student"]
 SourceKind = Literal["run", "recipe", "checkpoint"]
@@ -145,91 +144,50 @@ def _open_recipe(path: Path, overrides: list[str]) -> OpenedSource:
         run_dir = Path(recipe.header.output_dir or Path("runs") / recipe.name)
         where = f" ({run_dir} holds one)" if (run_dir / RESOLVED_RECIPE).is_file() else ""
         notes.append(f"{path} trains its own teacher; give its run folder{where} to use that teacher")
-    return OpenedSource(
-        kind="recipe",
-        path=path,
-        recipe=recipe,
-        run_dir=None,
-        dataset=build_dataset(recipe, None),
-        schedule=_build(recipe.schedule),
-        teacher_path=teacher,
-        notes=notes,
-    )
+    return _opened("recipe", path, recipe, None, teacher, None, notes)
 
 
 def _open_run(run_dir: Path, overrides: list[str]) -> OpenedSource:
-    recipe = load_recipe(run_dir / RESOLVED_RECIPE, overrides)
-    stages = read_run_state(run_dir)
+    folder = RunFolder(run_dir)
+    recipe = load_recipe(folder.resolved_recipe, overrides)
+    finished = folder.finished()
     notes: list[str] = []
     teacher = Path(recipe.teacher.checkpoint) if recipe.teacher.checkpoint is not None else None
     student: Path | None = None
     student_stage: str | None = None
     for stage in recipe.stages:
-        done = stages.get(stage.name)
-        if not done or not done.get("summary", {}).get("complete"):
-            continue
-        if stage.kind == "train_teacher" and done.get("teacher"):
-            teacher = stored_path(run_dir, done["teacher"])
-        if stage.kind == "distill" and done.get("student"):
-            student, student_stage = stored_path(run_dir, done["student"]), stage.name
-    last_distill = [s.name for s in recipe.stages if s.kind == "distill"]
-    if student_stage is not None and last_distill and student_stage != last_distill[-1]:
-        notes.append(f"stage '{last_distill[-1]}' has not finished; the student is stage '{student_stage}'s")
-    return OpenedSource(
-        kind="run",
-        path=run_dir,
-        recipe=recipe,
-        run_dir=run_dir,
-        dataset=build_dataset(recipe, run_dir),
-        schedule=_build(recipe.schedule),
-        teacher_path=teacher,
-        student_path=student,
-        notes=notes,
-    )
+        artifacts = finished.get(stage.name, {})
+        if TEACHER_ARTIFACT in artifacts:
+            teacher = artifacts[TEACHER_ARTIFACT]
+        if STUDENT_ARTIFACT in artifacts:
+            student, student_stage = artifacts[STUDENT_ARTIFACT], stage.name
+    students = [s.name for s in recipe.stages if STUDENT_ARTIFACT in build("stage", s.kind, s.params).produces]
+    if student_stage is not None and students and student_stage != students[-1]:
+        notes.append(f"stage '{students[-1]}' has not finished; the student is stage '{student_stage}'s")
+    return _opened("run", run_dir, recipe, run_dir, teacher, student, notes)
 
 
-def read_run_state(run_dir: Path) -> dict[str, Any]:
-    """Finished stages by name from ``run_state.json`` (empty before the first stage ends)."""
-    path = run_dir / RUN_STATE
-    if not path.is_file():
-        return {}
-    try:
-        state = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise UserError(f"{path}: cannot read the run state ({exc}); was the file edited by hand?") from None
-    stages = state.get("stages") if isinstance(state, dict) else None
-    if not isinstance(stages, dict):
-        raise UserError(f"{path}: no 'stages' table; this is not a run_state.json written by `dlmkit run`")
-    return stages
-
-
-def stored_path(run_dir: Path, recorded: str) -> Path:
-    """A file that ``run_state.json`` names, found inside ``run_dir`` even if the folder moved.
-
-    The run records paths as it was given them (often relative to the working directory it was
-    started from), so the tail of the recorded path is looked up inside the run folder first.
-    """
-    path = Path(recorded)
-    parts = path.parts[1:] if path.is_absolute() else path.parts
-    for start in range(len(parts)):
-        candidate = run_dir.joinpath(*parts[start:])
-        if candidate.is_file():
-            return candidate
-    if path.exists():
-        return path
-    raise UserError(f"{run_dir / RUN_STATE} names {recorded}, which is not in {run_dir}; was the run folder moved?")
+def _opened(
+    kind: SourceKind,
+    path: Path,
+    recipe: Recipe,
+    run_dir: Path | None,
+    teacher: Path | None,
+    student: Path | None,
+    notes: list[str],
+) -> OpenedSource:
+    """The source with the recipe's data and schedule built (a run's own vocabulary when it has one)."""
+    dataset = build_dataset(recipe, run_dir)
+    schedule = build("schedule", recipe.schedule.name, recipe.schedule.params)
+    return OpenedSource(kind, path, recipe, run_dir, dataset, schedule, teacher, student, notes)
 
 
 def build_dataset(recipe: Recipe, run_dir: Path | None) -> Dataset:
     """The recipe's dataset; a ``custom`` vocabulary is the run's ``vocab.txt``, not a fresh retraining."""
     ref = recipe.data
     params = ref.params
-    vocab_file = run_dir / RUN_VOCAB if run_dir is not None else None
+    vocab_file = RunFolder(run_dir).vocab if run_dir is not None else None
     if vocab_file is not None and vocab_file.is_file() and getattr(params, "vocab", None) == "custom":
         params = attrs.evolve(params, vocab=str(vocab_file.resolve()))
-    dataset: Dataset = get_registry().get("dataset", ref.name).factory(params)
+    dataset: Dataset = build("dataset", ref.name, params)
     return dataset
-
-
-def _build(ref: ComponentRef) -> Any:
-    return get_registry().get(ref.kind, ref.name).factory(ref.params)

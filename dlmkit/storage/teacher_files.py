@@ -10,11 +10,11 @@ from typing import Any
 
 import torch
 
-from dlmkit.engine.checkpoint import load_module, read_metadata, save_module
 from dlmkit.errors import CheckpointError, Problem
 from dlmkit.interfaces import Teacher
 from dlmkit.interfaces.teacher import as_module
 from dlmkit.recipe.structure import MISSING, Structurer, unstructure
+from dlmkit.storage.checkpoint import load_module, read_metadata, save_module
 
 TEACHER_FILE = "teacher.safetensors"
 FORMAT = "dlmkit-teacher/1"
@@ -65,7 +65,8 @@ def build_teacher(component: str, config: Mapping[str, Any], vocab_size: int, se
             raise CheckpointError(
                 f"{where}: stored config does not fit teacher '{component}': " + "; ".join(p.render() for p in problems)
             )
-    return entry.factory(params, vocab_size=vocab_size, seq_len=seq_len)
+    teacher: Teacher = entry.build(params, vocab_size=vocab_size, seq_len=seq_len)
+    return teacher
 
 
 def load_teacher(path: str | Path) -> Teacher:

@@ -1,4 +1,4 @@
-"""Registers the toy teacher, the fast real network every test and the tiny CPU recipe use."""
+"""Registers the toy teacher (tests and the tiny CPU recipe use it) through an entry point, like any plugin."""
 
 from __future__ import annotations
 

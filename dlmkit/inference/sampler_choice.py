@@ -42,7 +42,7 @@ def make_sampler(name: str, steps: int | None = None, like: ComponentRef | None 
         params = entry.make_params(**values)
     except (ValueError, TypeError) as exc:
         raise UserError(f"sampler '{name}' with steps = {steps}: {exc}") from None
-    sampler: Sampler = entry.factory(params)
+    sampler: Sampler = entry.build(params)
     if steps is not None and "steps" not in fields and sampler.nfe() != steps:
         raise UserError(
             f"sampler '{name}' has no 'steps' parameter (it always makes {sampler.nfe()} network call(s)); "
@@ -66,7 +66,7 @@ def choose_sampler(
     if role == "teacher":
         return make_sampler(TEACHER_DEFAULT, steps if steps is not None else num_timesteps)
     if steps is None or (steps == 1 and student_sampler.name == STUDENT_ONE_STEP):
-        built: Sampler = get_registry().get("sampler", student_sampler.name).factory(student_sampler.params)
+        built: Sampler = get_registry().build("sampler", student_sampler.name, student_sampler.params)
         return built
     if steps == 1:
         return make_sampler(STUDENT_ONE_STEP, None, student_sampler)

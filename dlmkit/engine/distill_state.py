@@ -1,0 +1,122 @@
+"""What a distillation stage holds: its networks, their optimisers and its random streams.
+
+The update and the validator read and change this state; a checkpoint is its ``state_dict`` plus
+its ``modules``.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+import torch
+
+from dlmkit.engine.context import RunContext
+from dlmkit.engine.ema import EMA
+from dlmkit.engine.teacher_training import stage_seed
+from dlmkit.interfaces import Teacher
+from dlmkit.interfaces.stage import STUDENT_ARTIFACT
+from dlmkit.interfaces.teacher import as_module
+from dlmkit.objectives.discriminator import HEAD_FILE, DiscriminatorHead, feature_width
+from dlmkit.storage.checkpoint import load_module
+from dlmkit.storage.teacher_files import load_teacher
+
+if TYPE_CHECKING:
+    from dlmkit.stages.distill import DistillStage
+    from dlmkit.stages.optim import OptimSpec
+
+#: The artifact a distill stage leaves besides its student: psi (with its discriminator head beside it).
+PSI_ARTIFACT = "psi"
+
+
+def make_optimizer(
+    params: list[torch.nn.Parameter],
+    spec: OptimSpec,
+    extra: list[torch.nn.Parameter] | None = None,
+    extra_lr: float | None = None,
+) -> torch.optim.Optimizer:
+    """AdamW per ``spec``; ``extra`` parameters (psi's discriminator head) get ``extra_lr`` in their own group."""
+    groups: list[dict[str, Any]] = [{"params": params}]
+    if extra:
+        groups.append({"params": list(extra), "lr": spec.lr if extra_lr is None else extra_lr})
+    return torch.optim.AdamW(
+        groups, lr=spec.lr, betas=(spec.betas[0], spec.betas[1]), eps=spec.eps, weight_decay=spec.weight_decay
+    )
+
+
+def trainable(module: Teacher) -> list[torch.nn.Parameter]:
+    """Every parameter except the embedding table, which stays the teacher's (frozen) throughout."""
+    frozen = module.embedding_weight
+    frozen.requires_grad_(False)
+    return [p for p in module.parameters() if p is not frozen and p.requires_grad]
+
+
+def copy_of(teacher: Teacher, weights: Path | None) -> Teacher:
+    """A trainable copy of the teacher, with ``weights`` (an earlier stage's file) when given."""
+    net = copy.deepcopy(teacher)
+    if weights is not None:
+        net.load_state_dict(load_teacher(weights).state_dict())
+    for p in net.parameters():
+        p.requires_grad_(True)
+    return net
+
+
+class DistillState:
+    """The frozen teacher, the student (and its EMA), psi with its discriminator head, two optimisers
+    and the stage's random streams."""
+
+    def __init__(self, ctx: RunContext, name: str, stage: DistillStage, teacher: Teacher):
+        device = ctx.runtime.device
+        self.teacher = teacher
+        self.teacher.to(device).eval()
+        for p in self.teacher.parameters():
+            p.requires_grad_(False)
+        init = ctx.results[stage.init_student] if stage.init_student != "teacher" else None
+        self.student = copy_of(self.teacher, init.artifacts[STUDENT_ARTIFACT] if init else None).to(device)
+        psi_from = init.artifacts[PSI_ARTIFACT] if (init is not None and stage.init_psi == "previous") else None
+        self.psi = copy_of(self.teacher, psi_from).to(device)
+        # psi's discriminator head is part of psi: fresh with a fresh psi, carried over with psi otherwise
+        width = feature_width(self.psi, self.teacher.seq_len, self.teacher.embed_dim, device)
+        self.head = DiscriminatorHead(width).to(device)
+        if psi_from is not None and (psi_from.parent / HEAD_FILE).exists():
+            load_module(self.head, psi_from.parent / HEAD_FILE)
+        self.student_params = trainable(self.student)
+        psi_trunk, head_params = trainable(self.psi), list(self.head.parameters())
+        self.psi_params = [*psi_trunk, *head_params]
+        self.opt_g = make_optimizer(self.student_params, stage.optim.generator)
+        self.opt_psi = make_optimizer(psi_trunk, stage.optim.psi, head_params, stage.optim.head_lr)
+        self.ema = EMA(as_module(self.student), stage.ema_decay) if stage.ema_decay > 0 else None
+        seed = stage_seed(ctx.recipe.header.seed, name)
+        world = ctx.runtime.world
+        self.rng = torch.Generator().manual_seed(seed)  # shared by all ranks: data and generator noise
+        # the objective's own draws (timesteps, noise) differ per rank; one process uses a single stream
+        self.objective_rng = (
+            self.rng if not world.distributed else torch.Generator().manual_seed(seed + 7919 * world.rank)
+        )
+
+    def eval_model(self) -> Teacher:
+        """The student as validated and kept: its EMA when the stage keeps one."""
+        return cast(Teacher, self.ema.shadow) if self.ema is not None else self.student
+
+    def modules(self) -> dict[str, torch.nn.Module]:
+        modules: dict[str, torch.nn.Module] = {
+            "student": as_module(self.student),
+            "psi": as_module(self.psi),
+            "disc_head": self.head,
+        }
+        if self.ema is not None:
+            modules["ema"] = self.ema.shadow
+        return modules
+
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "opt_g": self.opt_g.state_dict(),
+            "opt_psi": self.opt_psi.state_dict(),
+            "generator": self.rng.get_state(),
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.opt_g.load_state_dict(state["opt_g"])
+        self.opt_psi.load_state_dict(state["opt_psi"])
+        self.rng.set_state(state["generator"])

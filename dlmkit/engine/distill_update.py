@@ -1,0 +1,198 @@
+"""One distillation update: draw the data and noise, ask the objective for a loss, step one network.
+
+The objective decides the losses; this module only draws, backpropagates, guards against
+non-finite steps and steps the optimiser of psi or of the generator.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import torch
+from torch import Tensor
+
+from dlmkit.engine.context import RunContext
+from dlmkit.engine.distill_state import DistillState
+from dlmkit.engine.finite_step import step_is_finite
+from dlmkit.errors import TrainingDiverged
+from dlmkit.interfaces import Batch, ConditioningInjector, DistillContext, NoiseSchedule, Objective, Teacher
+from dlmkit.interfaces.teacher import as_module
+from dlmkit.objectives.discriminator import DiscriminatorHead
+from dlmkit.samplers.one_step import OneStepParams, OneStepSampler
+from dlmkit.storage.checkpoint import latest_checkpoint
+
+if TYPE_CHECKING:
+    from dlmkit.stages.distill import DistillStage
+
+
+class PsiStep(torch.nn.Module):
+    """psi's loss as a module: the unit DistributedDataParallel wraps for psi updates (head included)."""
+
+    def __init__(self, psi: Teacher, head: DiscriminatorHead, objective: Objective):
+        super().__init__()
+        self.psi = as_module(psi)
+        self.head = head
+        self.objective = objective
+
+    def forward(self, ctx: DistillContext) -> tuple[Tensor, dict[str, float]]:
+        out = self.objective.psi_loss(ctx)
+        return out.loss, out.terms
+
+
+class OneStepGenerator:
+    """The student as a one-step generator: the one-step sampler's path, with the stage's injector."""
+
+    def __init__(self, student: Teacher, schedule: NoiseSchedule, injector: ConditioningInjector, t_init: int):
+        self.student, self.schedule, self.injector = student, schedule, injector
+        self.sampler = OneStepSampler(OneStepParams(t_init))
+
+    def __call__(self, cond: Batch, z: Tensor) -> Tensor:
+        return self.sampler.generate(self.student, cond, self.schedule, z, self.injector)
+
+
+class GeneratorStep(torch.nn.Module):
+    """The generator's forward and loss as a module, so DDP syncs the student's gradients.
+
+    Only the student is a sub-module: the teacher and psi are frozen here and stay outside DDP.
+    """
+
+    def __init__(self, student: Teacher, generator: OneStepGenerator, objective: Objective):
+        super().__init__()
+        self.student = as_module(student)
+        self.objective = objective
+        self.generator = generator  # not a Module: the student is registered once, above
+
+    def forward(
+        self, cond: Batch, z: Tensor, make_context: Callable[[Batch, Tensor], DistillContext]
+    ) -> tuple[Tensor, dict[str, float]]:
+        out = self.objective.generator_loss(make_context(cond, self.generator(cond, z)))
+        return out.loss, out.terms
+
+
+def _set_requires_grad(params: list[torch.nn.Parameter], flag: bool) -> None:
+    for p in params:
+        p.requires_grad_(flag)
+
+
+class DistillUpdate:
+    """psi and generator updates on a ``DistillState``, with the counters of skipped (non-finite) ones."""
+
+    def __init__(
+        self,
+        ctx: RunContext,
+        name: str,
+        stage: DistillStage,
+        state: DistillState,
+        objective: Objective,
+        generator: OneStepGenerator,
+        ckpt_dir: Path,
+    ):
+        self.ctx, self.name, self.stage, self.state, self.objective = ctx, name, stage, state, objective
+        self.generator = generator
+        self.ckpt_dir = ckpt_dir
+        self.device = ctx.runtime.device
+        self.world = world = ctx.runtime.world
+        self.lo, self.hi = world.shard(stage.batch_size, f'[[stage]] "{name}" batch_size')
+        self.psi_step = world.wrap(PsiStep(state.psi, state.head, objective), self.device)
+        self.generator_step = world.wrap(GeneratorStep(state.student, generator, objective), self.device)
+        self.train = ctx.dataset.split("train")
+        self.bad_in_row = {"psi": 0, "generator": 0}
+        self.skipped = 0
+        self.generator_updates = 0  # finite ones: a stage that never made one has trained nothing
+        self.steps_done = 0
+
+    # -- draws ------------------------------------------------------------------------------
+    def pick(self) -> Batch:
+        """This rank's slice of a global batch drawn with replacement from the training pairs."""
+        index = torch.randint(0, len(self.train), (self.stage.batch_size,), generator=self.state.rng)
+        index = index[self.lo : self.hi]
+        return Batch(self.train.input_ids[index], self.train.input_mask[index]).to(self.device)
+
+    def sample_t(self, batch: int) -> Tensor:
+        return self.ctx.schedule.sample_timesteps(
+            batch, self.stage.t_min, self.stage.t_max, generator=self.state.objective_rng, device=self.device
+        )
+
+    def context(self, cond: Batch, x_gen: Tensor) -> DistillContext:
+        real = self.pick() if self.objective.uses_real_data else cond
+        teacher = self.state.teacher
+        with torch.no_grad():
+            x_real = teacher.embed(real.input_ids)
+        return DistillContext(
+            teacher=teacher,
+            psi=self.state.psi,
+            schedule=self.ctx.schedule,
+            injector=self.ctx.injector,
+            mask=cond.input_mask,
+            x_gen=x_gen,
+            x_real=x_real,
+            real_mask=real.input_mask,
+            sample_t=self.sample_t,
+            generator=self.state.objective_rng,
+            discriminator=self.state.head,
+            fp32_scores=self.stage.fp32_scores,
+        )
+
+    def draw(self) -> tuple[Batch, Tensor]:
+        """Conditions and generator noise: a global draw, sliced for this rank."""
+        cond = self.pick()
+        shape = (self.stage.batch_size, *cond.input_ids.shape[1:], self.state.teacher.embed_dim)
+        z = torch.randn(shape, generator=self.state.rng)[self.lo : self.hi].to(self.device)
+        return cond, z
+
+    # -- the update -------------------------------------------------------------------------
+    def update(self, which: str) -> dict[str, float] | None:
+        """One psi or generator update; ``None`` when the step was skipped as non-finite."""
+        s = self.state
+        is_psi = which == "psi"
+        params, opt = (s.psi_params, s.opt_psi) if is_psi else (s.student_params, s.opt_g)
+        spec = self.stage.optim.psi if is_psi else self.stage.optim.generator
+        s.psi.train(is_psi)
+        s.student.train(not is_psi)
+        _set_requires_grad(s.psi_params, is_psi)
+        opt.zero_grad(set_to_none=True)
+        cond, z = self.draw()
+        with self.ctx.runtime.autocast():
+            if is_psi:
+                with torch.no_grad():
+                    x_gen = self.generator(cond, z)
+                loss, terms = self.psi_step(self.context(cond, x_gen.detach()))
+            else:
+                loss, terms = self.generator_step(cond, z, self.context)
+        loss = loss.float()
+        value = float(loss.detach())
+        if self.world.all_true(bool(torch.isfinite(loss))):  # every rank backpropagates, or none does
+            loss.backward()
+        if not step_is_finite(loss, params):
+            opt.zero_grad(set_to_none=True)
+            self.skipped += 1
+            self.bad_in_row[which] += 1
+            if self.bad_in_row[which] >= self.stage.max_bad_steps:
+                last = latest_checkpoint(self.ckpt_dir)
+                raise TrainingDiverged(
+                    f'[[stage]] "{self.name}": {self.bad_in_row[which]} non-finite {which} updates in a row '
+                    f"at step {self.steps_done}; last good checkpoint: {last or 'none (stage start)'}; "
+                    "lower the learning rates or set max_grad_norm, then resume with --resume"
+                )
+            return None
+        if spec.clip_grad_value is not None:
+            torch.nn.utils.clip_grad_value_(params, spec.clip_grad_value)
+        if self.stage.max_grad_norm is not None:
+            torch.nn.utils.clip_grad_norm_(params, self.stage.max_grad_norm)
+        opt.step()
+        self.bad_in_row[which] = 0
+        self.generator_updates += not is_psi
+        prefix = "psi" if is_psi else "g"
+        return {f"{prefix}_loss": value, **{f"{prefix}_{k}": float(v) for k, v in terms.items()}}
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"bad_in_row": self.bad_in_row, "skipped": self.skipped, "generator_updates": self.generator_updates}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.steps_done = int(state["step"])
+        self.bad_in_row = {k: int(v) for k, v in state["bad_in_row"].items()}
+        self.skipped = int(state["skipped"])
+        fallback = max(0, self.steps_done - self.stage.psi_warmup_steps)  # checkpoints written before the count
+        self.generator_updates = int(state.get("generator_updates", fallback))

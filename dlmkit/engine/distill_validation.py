@@ -1,0 +1,95 @@
+"""Validation of a distillation stage, and the kept ("best") student it chooses.
+
+Generates from the validation sources with the stage's ``val_sampler``, scores ``val_metric`` in its
+own direction, logs degeneration signals and the teacher-error proxy, and saves the student, psi and
+the discriminator head whenever the metric improves.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from dlmkit.engine.context import RunContext
+from dlmkit.engine.distill_state import DistillState
+from dlmkit.engine.teacher_likelihood import teacher_denoising_error
+from dlmkit.inference.generation import degeneration, generate, score
+from dlmkit.interfaces import Metric, Sampler
+from dlmkit.objectives.discriminator import HEAD_FILE
+from dlmkit.plugins import build, get_registry
+from dlmkit.storage.checkpoint import save_module
+from dlmkit.storage.teacher_files import save_teacher
+
+if TYPE_CHECKING:
+    from dlmkit.stages.distill import DistillStage
+
+#: Sources whose teacher error is measured at each validation (a proxy, so a slice is enough).
+TEACHER_ERROR_SOURCES = 64
+
+
+def validation_sampler(name: str, t_init: int) -> Sampler:
+    """The named sampler; one with a ``t_init`` parameter starts where the student was trained from."""
+    entry = get_registry().get("sampler", name)
+    fields = {f.name for f in attrs.fields(entry.params)} if entry.params is not None else set()
+    params = entry.make_params(t_init=t_init) if "t_init" in fields else None
+    sampler: Sampler = entry.build(params)
+    return sampler
+
+
+class DistillValidator:
+    """Scores the student as validated and kept, and saves it when it is the best so far."""
+
+    def __init__(self, ctx: RunContext, name: str, stage: DistillStage, state: DistillState, t_init: int, best: Path):
+        self.ctx, self.name, self.stage, self.state, self.t_init = ctx, name, stage, state, t_init
+        self.best_dir = best
+        self.sampler = validation_sampler(stage.val_sampler, t_init)
+        self.metric: Metric = build("metric", stage.val_metric)
+        self.sign = 1.0 if self.metric.higher_is_better else -1.0
+        self.best_score = -math.inf
+
+    @property
+    def best(self) -> float:
+        """The best value of ``val_metric`` so far, in its own units."""
+        return self.sign * self.best_score
+
+    def validate(self, step: int) -> dict[str, float]:
+        ctx, device = self.ctx, self.ctx.runtime.device
+        split = "valid" if ctx.dataset.has_split("valid") else "train"
+        data = ctx.dataset.split(split).slice(0, self.stage.eval_samples)
+        model = self.state.eval_model()
+        was = model.training
+        model.eval()
+        out = generate(model, self.sampler, ctx.schedule, ctx.dataset, data, 256, 0, device)
+        teacher_error = teacher_denoising_error(
+            self.state.teacher,
+            model,
+            ctx.schedule,
+            ctx.injector,
+            self.t_init,
+            data.slice(0, TEACHER_ERROR_SOURCES),
+            device,
+        )
+        model.train(was)
+        tok = ctx.dataset.tokenizer
+        signals = degeneration(out.ids, data.input_mask, tok.pad_id, {tok.pad_id, tok.cls_id, tok.sep_id})
+        name = self.stage.val_metric
+        value = score(out.rows, {name: self.metric})[name]
+        if self.sign * value > self.best_score:
+            self.best_score = self.sign * value
+            self.save_best(step)
+        return {f"val_{name}": value, f"best_val_{name}": self.best, "val_teacher_error": teacher_error, **signals}
+
+    def save_best(self, step: int) -> None:
+        meta = {"stage": self.name, "step": str(step)}
+        save_teacher(self.state.eval_model(), self.best_dir / "student.safetensors", meta)
+        save_teacher(self.state.psi, self.best_dir / "psi.safetensors", meta)
+        save_module(self.state.head, self.best_dir / HEAD_FILE, meta)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"best_score": self.best_score}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.best_score = float(state["best_score"] if "best_score" in state else state["best_bleu"])

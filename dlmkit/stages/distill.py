@@ -1,0 +1,110 @@
+"""The ``distill`` stage kind: one DLM-One stage of alternating psi and generator updates."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import attrs
+from attrs import validators as v
+
+from dlmkit.engine.context import RunContext
+from dlmkit.engine.distill_state import PSI_ARTIFACT
+from dlmkit.engine.distillation import Distiller
+from dlmkit.interfaces import StageResult, StagesBefore
+from dlmkit.interfaces.stage import STUDENT_ARTIFACT
+from dlmkit.recipe.structure import component_field, finite
+from dlmkit.stages.optim import OptimSpec
+
+
+@attrs.frozen
+class DistillOptim:
+    """One optimiser per trained network (paper: AdamW with beta1 = 0)."""
+
+    psi: OptimSpec = attrs.field(factory=lambda: OptimSpec(lr=1e-5, betas=[0.0, 0.999]))
+    generator: OptimSpec = attrs.field(factory=lambda: OptimSpec(lr=1e-5, betas=[0.0, 0.999]))
+    head_lr: float | None = attrs.field(default=None, validator=v.optional([finite, v.ge(0.0)]))
+    """Learning rate of psi's discriminator head (psi's other settings apply); unset: psi's ``lr``.
+
+    The head starts at zero and sees only the adversarial loss, so it can need a larger rate than psi's trunk.
+    """
+
+
+@attrs.frozen
+class DistillStage:
+    """A ``distill`` table: one DLM-One stage of alternating psi and generator updates."""
+
+    objective: Any = component_field("objective")
+    steps: int = attrs.field(default=1000, validator=v.gt(0))
+    batch_size: int = attrs.field(default=64, validator=v.gt(0))
+    init_student: str = "teacher"
+    init_psi: Literal["teacher", "previous"] = "teacher"
+    t_init: int | None = attrs.field(default=None, validator=v.optional(v.ge(0)))
+    """Where the one-step generator starts; unset, it is the recipe's ``[sampler] t_init`` (one value, one place)."""
+    t_min: int = attrs.field(default=0, validator=v.ge(0))
+    t_max: int = attrs.field(default=1976, validator=v.ge(0))
+    optim: DistillOptim = attrs.field(factory=DistillOptim)
+    max_grad_norm: float | None = attrs.field(default=None, validator=v.optional([finite, v.gt(0.0)]))
+    ema_decay: float = attrs.field(default=0.999, validator=[v.ge(0.0), v.lt(1.0)])
+    max_bad_steps: int = attrs.field(default=20, validator=v.gt(0))
+    psi_warmup_steps: int = attrs.field(default=0, validator=v.ge(0))
+    fp32_scores: bool = True
+    """Run the teacher and psi in fp32 inside the generator's loss under a bf16/fp16 autocast."""
+    log_every: int = attrs.field(default=50, validator=v.gt(0))
+    eval_every: int = attrs.field(default=200, validator=v.ge(0))
+    eval_samples: int = attrs.field(default=256, validator=v.gt(0))
+    val_sampler: str = "one_step"
+    """The sampler validation generates with; one with a ``t_init`` parameter starts at the stage's."""
+    val_metric: str = "bleu"
+    """The metric validation reports and the kept ("best") student is chosen by, in its own direction."""
+    ckpt_every: int = attrs.field(default=0, validator=v.ge(0))
+    max_minutes: float | None = attrs.field(default=None, validator=v.optional([finite, v.gt(0.0)]))
+
+    def __attrs_post_init__(self) -> None:
+        if self.t_min > self.t_max:
+            raise ValueError(f"'t_min' ({self.t_min}) must not exceed 't_max' ({self.t_max})")
+        if self.psi_warmup_steps >= self.steps:
+            raise ValueError(
+                f"'psi_warmup_steps' ({self.psi_warmup_steps}) must be smaller than 'steps' ({self.steps}), "
+                "or the generator never trains"
+            )
+
+
+@attrs.frozen
+class Distill:
+    """Distils the teacher (or continues an earlier stage's student) into a one-step student."""
+
+    params: DistillStage
+    produces: frozenset[str] = frozenset({STUDENT_ARTIFACT, PSI_ARTIFACT})
+
+    def check(self, name: str, before: StagesBefore) -> list[str]:
+        p = self.params
+        problems = []
+        if p.val_metric not in before.registry.entries["metric"]:
+            problems.append(before.registry.missing_message("metric", p.val_metric))
+        if p.val_sampler not in before.registry.entries["sampler"]:
+            problems.append(before.registry.missing_message("sampler", p.val_sampler))
+        earlier = [s for s, made in before.artifacts.items() if STUDENT_ARTIFACT in made]
+        if p.init_student != "teacher" and p.init_student not in earlier:
+            problems.append(
+                f"'init_student' = {p.init_student!r} must be \"teacher\" or an earlier stage that leaves a student: "
+                f"{', '.join(earlier) or 'none'}"
+            )
+        if p.init_psi == "previous" and p.init_student == "teacher":
+            problems.append("'init_psi' = \"previous\" needs 'init_student' to name an earlier distill stage")
+        elif p.init_psi == "previous" and PSI_ARTIFACT not in before.artifacts.get(p.init_student, frozenset()):
+            problems.append(f"'init_psi' = \"previous\" needs stage {p.init_student!r} to leave a psi")
+        if before.has_teacher is False:
+            problems.append(
+                'distillation needs a trained teacher: set [teacher] checkpoint = "..." (a dlmkit teacher '
+                "or an official DiffuSeq ema_*.pt; see `dlmkit teacher import`), "
+                "or add a train_teacher stage before it"
+            )
+        return problems
+
+    def run(self, ctx: RunContext, name: str) -> StageResult:
+        return Distiller(ctx, name, self.params).run("distill")
+
+
+def build_distill(params: DistillStage) -> Distill:
+    """DLM-One distillation with any registered objective (SiD+GAN in the paper)."""
+    return Distill(params)

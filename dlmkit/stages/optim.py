@@ -1,0 +1,27 @@
+"""AdamW settings of one trained network, as a stage table gives them."""
+
+from __future__ import annotations
+
+import attrs
+from attrs import validators as v
+
+from dlmkit.recipe.structure import finite
+
+
+@attrs.frozen
+class OptimSpec:
+    """AdamW settings for one network."""
+
+    lr: float = attrs.field(validator=[finite, v.ge(0.0)])
+    """Learning rate; 0 freezes the network (the proof's negative control sets psi's to 0)."""
+    betas: list[float] = attrs.field(
+        factory=lambda: [0.9, 0.999], validator=v.deep_iterable(v.and_(v.ge(0.0), v.lt(1.0)))
+    )
+    weight_decay: float = attrs.field(default=0.0, validator=[finite, v.ge(0.0)])
+    eps: float = attrs.field(default=1e-8, validator=[finite, v.gt(0.0)])
+    clip_grad_value: float | None = attrs.field(default=None, validator=v.optional([finite, v.gt(0.0)]))
+    """Clamp every gradient element to ``[-value, value]`` before the step (SiDA: 1 on psi); none by default."""
+
+    def __attrs_post_init__(self) -> None:
+        if len(self.betas) != 2:
+            raise ValueError(f"'betas' must hold two numbers, got {self.betas}")
