@@ -19,7 +19,6 @@ if TYPE_CHECKING:
     from dlmkit.testing.sampler_contract import check_sampler as check_sampler
     from dlmkit.testing.schedule_contract import check_schedule as check_schedule
     from dlmkit.testing.teacher_contract import check_teacher as check_teacher
-    from dlmkit.testing.temporary_plugin import temporary_plugin as temporary_plugin
     from dlmkit.testing.toy_teacher import ToyTeacherParams as ToyTeacherParams
     from dlmkit.testing.toy_teacher import build_toy_teacher as build_toy_teacher
 
@@ -31,12 +30,15 @@ _EXPORTS: dict[str, str] = {
     "check_sampler": "dlmkit.testing.sampler_contract",
     "check_schedule": "dlmkit.testing.schedule_contract",
     "TeacherContexts": "dlmkit.testing.distill_contexts",
-    "temporary_plugin": "dlmkit.testing.temporary_plugin",
     "ToyTeacherParams": "dlmkit.testing.toy_teacher",
     "build_toy_teacher": "dlmkit.testing.toy_teacher",
 }
 
-__all__ = sorted(_EXPORTS)
+# Imported now: the function shares its module's name, and once the module is imported the package
+# attribute would otherwise be the module, not the function.
+from dlmkit.testing.temporary_plugin import temporary_plugin as temporary_plugin  # noqa: E402
+
+__all__ = sorted([*_EXPORTS, "temporary_plugin"])
 
 
 def __getattr__(name: str) -> Any:
