@@ -15,6 +15,7 @@ import torch
 from dlmkit.engine.distributed import World
 from dlmkit.errors import UserError
 from dlmkit.recipe.schema import RuntimeSpec
+from dlmkit.thread_policy import default_threads
 
 
 def pick_device(requested: str) -> torch.device:
@@ -67,10 +68,11 @@ class Runtime:
                 '[runtime] precision = "fp16" is refused: SiD and DMD losses overflow and diverge in fp16; '
                 'use "bf16" or "fp32"'
             )
-        if spec.threads is not None:
-            torch.set_num_threads(spec.threads)
-        device = pick_device(device_override or spec.device)
         world = World.from_env()
+        threads = spec.threads if spec.threads is not None else default_threads(world.size)
+        if threads is not None and threads != torch.get_num_threads():
+            torch.set_num_threads(threads)
+        device = pick_device(device_override or spec.device)
         if device.type == "cuda" and world.distributed:
             device = torch.device("cuda", world.local_rank)
             torch.cuda.set_device(device)
