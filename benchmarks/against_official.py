@@ -96,10 +96,11 @@ def ema_update(shadow: torch.nn.Module, model: torch.nn.Module) -> None:
             target.mul_(EMA_RATE).add_(source, alpha=1 - EMA_RATE)
 
 
-def official_trainer(path: Path, teacher: Any, batch: Any) -> Callable[[], None]:
-    model, diffusion = official(path, teacher)
+def trainer(
+    model: torch.nn.Module, batch: Any, losses: Callable[[Any, torch.Tensor, torch.Generator], Any]
+) -> Callable[[], None]:
+    """One training step as both codes take it: loss per example at uniform t, mean, AdamW, EMA."""
     model.train()
-    wrapped = Unwrapped(model)
     shadow = copy.deepcopy(model)
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4, weight_decay=0.0)
     generator = torch.Generator().manual_seed(0)
@@ -107,33 +108,35 @@ def official_trainer(path: Path, teacher: Any, batch: Any) -> Callable[[], None]
     def step() -> None:
         optimizer.zero_grad(set_to_none=True)
         t = torch.randint(0, 2000, (len(batch.input_ids),), generator=generator)
-        kwargs = {"input_ids": batch.input_ids, "input_mask": batch.input_mask}
-        losses = diffusion.training_losses(wrapped, batch.input_ids, t, model_kwargs=kwargs)
-        losses["loss"].mean().backward()
+        losses(batch, t, generator)["loss"].mean().backward()
         optimizer.step()
         ema_update(shadow, model)
 
     return step
+
+
+def official_trainer(path: Path, teacher: Any, batch: Any) -> Callable[[], None]:
+    model, diffusion = official(path, teacher)
+    wrapped = Unwrapped(model)
+
+    def losses(batch: Any, t: torch.Tensor, generator: torch.Generator) -> Any:
+        kwargs = {"input_ids": batch.input_ids, "input_mask": batch.input_mask}
+        return diffusion.training_losses(wrapped, batch.input_ids, t, model_kwargs=kwargs)
+
+    return trainer(model, batch, losses)
 
 
 def dlmkit_trainer(teacher: Any, batch: Any) -> Callable[[], None]:
     from dlmkit.plugins import build
     from dlmkit.teacher_losses.diffuseq import diffuseq_loss
 
-    model = copy.deepcopy(teacher).train()
+    model = copy.deepcopy(teacher)
     schedule = build("schedule", "sqrt")
-    shadow = copy.deepcopy(model)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4, weight_decay=0.0)
-    generator = torch.Generator().manual_seed(0)
 
-    def step() -> None:
-        optimizer.zero_grad(set_to_none=True)
-        t = torch.randint(0, 2000, (len(batch.input_ids),), generator=generator)
-        diffuseq_loss(model, schedule, batch, t, generator=generator)["loss"].mean().backward()
-        optimizer.step()
-        ema_update(shadow, model)
+    def losses(batch: Any, t: torch.Tensor, generator: torch.Generator) -> Any:
+        return diffuseq_loss(model, schedule, batch, t, generator=generator)
 
-    return step
+    return trainer(model, batch, losses)
 
 
 def official_sampler(path: Path, teacher: Any, batch: Any, gap: int) -> Callable[[], None]:
