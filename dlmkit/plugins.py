@@ -290,6 +290,15 @@ def get_registry() -> Registry:
     return get_plugins().registry
 
 
+def failed_plugins_note() -> str:
+    """``"; note: some plugins failed to load: ..."`` when any did (so a missing name says why), else ``""``."""
+    failures = get_plugins().failures
+    if not failures:
+        return ""
+    names = ", ".join(f"{f.distribution} ({f.error})" for f in failures)
+    return f"; note: some plugins failed to load: {names} (see `dlmkit plugins`)"
+
+
 def make_params(kind: str, name: str, **values: Any) -> Any:
     """The params of a registered component: its defaults, with ``values`` set."""
     return get_registry().get(kind, name).make_params(**values)

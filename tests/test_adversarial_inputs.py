@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 
@@ -77,3 +78,58 @@ def test_an_empty_stage_list_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "r.toml"
     path.write_text(text[: text.index("[[stage]]")] + "stage = []\n", encoding="utf-8")
     assert_clean(*run("validate", str(path)), "a recipe needs at least one [[stage]]")
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "[enforce fail at inline_container.cc:626] . unexpected pos 64 vs 0: file write failed",
+        'Error while serializing: IoError(Os { code: 28, kind: StorageFull, message: "No space left on device" })',
+    ],
+)
+def test_a_full_disk_while_a_library_writes_is_a_clear_error_and_the_old_file_stays(
+    tmp_path: Path, message: str
+) -> None:
+    from dlmkit.storage.atomic import write_file_atomic
+
+    target = tmp_path / "teacher.safetensors"
+    target.write_bytes(b"previous")
+
+    def full_disk(tmp: Path) -> None:
+        tmp.write_bytes(b"half")
+        raise RuntimeError(message)
+
+    with pytest.raises(OSError) as caught:
+        write_file_atomic(target, full_disk)
+    assert caught.value.errno == errno.ENOSPC and caught.value.filename == str(target)
+    assert target.read_bytes() == b"previous"
+    assert [p.name for p in tmp_path.iterdir()] == ["teacher.safetensors"]  # no temporary left behind
+
+
+def test_other_writer_errors_are_not_mistaken_for_a_full_disk(tmp_path: Path) -> None:
+    from dlmkit.storage.atomic import write_file_atomic
+
+    def broken(tmp: Path) -> None:
+        raise RuntimeError("tensor is not contiguous")
+
+    with pytest.raises(RuntimeError, match="not contiguous"):
+        write_file_atomic(tmp_path / "x.pt", broken)
+
+
+def test_a_full_disk_during_a_command_exits_2_naming_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import safetensors.torch
+
+    from dlmkit.storage.teacher_files import save_teacher
+    from dlmkit.testing.toy_teacher import ToyTeacherParams, build_toy_teacher
+
+    source = tmp_path / "teacher.safetensors"
+    save_teacher(build_toy_teacher(ToyTeacherParams(), vocab_size=20, seq_len=8), source, {})
+
+    def full_disk(*args: object, **kwargs: object) -> None:
+        raise RuntimeError('Error while serializing: IoError(Os { code: 28, kind: StorageFull, message: "No space" })')
+
+    monkeypatch.setattr(safetensors.torch, "save_model", full_disk)
+    result = CliRunner().invoke(cli, ["teacher", "export", str(source), str(tmp_path / "out")])
+    assert result.exit_code == 2, result.output
+    assert "no space left on device" in result.output and str(tmp_path / "out") in result.output
+    assert "Traceback" not in result.output

@@ -242,3 +242,19 @@ def test_a_plugins_own_bad_default_is_blamed_on_the_plugin_at_registration(
     plugins = create_plugins()
     assert "mine" not in plugins.registry.names("sampler")
     assert "the params of sampler 'mine' (P) " + message in _failures(plugins)
+
+
+def test_a_teacher_file_whose_plugin_failed_to_import_names_that_failure(site: Path, tmp_path: Path) -> None:
+    from dlmkit.errors import CheckpointError
+    from dlmkit.storage.teacher_files import load_teacher, save_teacher
+    from dlmkit.testing.toy_teacher import ToyTeacherParams, build_toy_teacher
+
+    install(site, "raise ImportError('No module named fancy_kernels')\n")
+    teacher = build_toy_teacher(ToyTeacherParams(), vocab_size=20, seq_len=8)
+    teacher.component = "mine"  # the name the broken plugin would have registered
+    save_teacher(teacher, tmp_path / "mine.safetensors", {})
+    with pytest.raises(CheckpointError) as caught:
+        load_teacher(tmp_path / "mine.safetensors")
+    message = str(caught.value)
+    assert "no teacher named 'mine'" in message
+    assert "dlmkit-author (ImportError: No module named fancy_kernels)" in message

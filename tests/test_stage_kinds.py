@@ -99,3 +99,13 @@ def test_imports_run_one_way(package: str, forbidden: tuple[str, ...]) -> None:
     for path in sorted((REPO / "dlmkit" / package).glob("*.py")):
         wrong = sorted(m for m in _runtime_imports(path) if m.startswith(forbidden))
         assert not wrong, f"{path.relative_to(REPO)} imports {wrong}"
+
+
+@pytest.mark.parametrize(
+    "name", ["tiny_cpu", "quickstart", "quickstart_teacher", "proof_modes", "proof_modes_teacher", "qqp_t1490_cpu"]
+)
+def test_what_show_prints_validates_and_resolves_to_itself(name: str, tmp_path: Path) -> None:
+    shown = render(load_recipe(REPO / "recipes" / f"{name}.toml"))
+    again = tmp_path / f"{name}.toml"
+    again.write_text(shown, encoding="utf-8")
+    assert render(load_recipe(again)) == shown

@@ -108,7 +108,9 @@ class RecipeLoader:
             self.problems.append(Problem(where, f"'name' must be a string, got {name!r}"))
             return MISSING
         if name not in self.registry.entries[kind]:
-            self.problems.append(Problem(where, self.registry.missing_message(kind, name) + _failed_plugins_note()))
+            from dlmkit.plugins import failed_plugins_note
+
+            self.problems.append(Problem(where, self.registry.missing_message(kind, name) + failed_plugins_note()))
             return MISSING
         entry = self.registry.get(kind, name)
         rest = {k: v for k, v in table.items() if k != "name"}
@@ -360,16 +362,6 @@ class RecipeLoader:
                 self.problems.append(
                     Problem("[top level] 'requires'", f"needs {requirement}, but {req.name} {version} is installed")
                 )
-
-
-def _failed_plugins_note() -> str:
-    from dlmkit.plugins import get_plugins
-
-    failures = get_plugins().failures
-    if not failures:
-        return ""
-    names = ", ".join(f"{f.distribution} ({f.error})" for f in failures)
-    return f"; note: some plugins failed to load: {names} (see `dlmkit plugins`)"
 
 
 def _component_table(ref: ComponentRef) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import shutil
 import tempfile
@@ -31,6 +32,32 @@ def _as_plain_open_would(path: Path) -> None:
         os.chmod(item, (0o777 if item.is_dir() else 0o666) & ~mask)
 
 
+#: What writers that are not Python's own (torch.save, safetensors) say when the disk refuses a write.
+_REFUSED_WRITE = ("no space left", "storagefull", "os error 28", "file write failed", "disk quota")
+
+
+def refused_write(exc: BaseException, path: Path) -> OSError | None:
+    """``exc`` as the ``OSError`` it stands for when a library writer hit a full disk, else ``None``.
+
+    torch and safetensors report ENOSPC as a ``RuntimeError`` (or their own error) whose text carries
+    the OS message; as an ``OSError`` the command line names the file and exits 2, and the atomic write
+    has left the previous file (or checkpoint) whole.
+    """
+    if isinstance(exc, OSError) or not any(mark in str(exc).lower() for mark in _REFUSED_WRITE):
+        return None
+    return OSError(errno.ENOSPC, "no space left on device (the previous file is kept whole)", str(path))
+
+
+def _writing(path: Path, write: Callable[[], None]) -> None:
+    try:
+        write()
+    except Exception as exc:
+        refused = refused_write(exc, path)
+        if refused is None:
+            raise
+        raise refused from exc
+
+
 def write_file_atomic(path: Path, write: Callable[[Path], None]) -> None:
     """Call ``write(tmp)`` on a temporary file beside ``path``, then rename it over ``path``."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -38,7 +65,7 @@ def write_file_atomic(path: Path, write: Callable[[Path], None]) -> None:
     os.close(fd)
     tmp = Path(tmp_name)
     try:
-        write(tmp)
+        _writing(path, lambda: write(tmp))
         _as_plain_open_would(tmp)
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
@@ -62,7 +89,13 @@ def atomic_directory(path: Path) -> Iterator[Path]:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
     try:
-        yield tmp
+        try:
+            yield tmp
+        except Exception as exc:
+            refused = refused_write(exc, path)
+            if refused is None:
+                raise
+            raise refused from exc
         _as_plain_open_would(tmp)
         if path.exists():
             old = path.with_name(f".{path.name}.old")

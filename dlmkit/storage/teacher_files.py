@@ -51,11 +51,12 @@ def save_teacher(
 
 def build_teacher(component: str, config: Mapping[str, Any], vocab_size: int, seq_len: int, where: str) -> Teacher:
     """Rebuild a registered teacher from plain config data."""
-    from dlmkit.plugins import get_registry
+    from dlmkit.plugins import failed_plugins_note, get_registry
 
     registry = get_registry()
     if component not in registry.entries["teacher"]:
-        raise CheckpointError(f"{where}: {registry.missing_message('teacher', component)} (is its plugin installed?)")
+        note = failed_plugins_note() or " (is its plugin installed?)"
+        raise CheckpointError(f"{where}: {registry.missing_message('teacher', component)}{note}")
     entry = registry.get("teacher", component)
     problems: list[Problem] = []
     params = None
