@@ -172,11 +172,12 @@ def official_sampler(path: Path, teacher: Any, batch: Any, gap: int) -> Callable
 
 
 def dlmkit_sampler(teacher: Any, batch: Any, name: str, steps: int | None) -> Callable[[], None]:
-    from dlmkit.plugins import build, make_params
+    from dlmkit.inference.sampler_choice import make_sampler
+    from dlmkit.plugins import build
     from dlmkit.samplers.noise import SeededNoise
 
     schedule = build("schedule", "sqrt")
-    sampler = build("sampler", name, make_params("sampler", name, **({"steps": steps} if steps else {})))
+    sampler = make_sampler(name, steps)
     model = teacher.eval()
 
     def sample() -> None:

@@ -93,13 +93,14 @@ class StageTimer:
 def time_samplers(run: Path, sequences: int, device: torch.device) -> dict[str, Any]:
     """Seconds per sequence of every registered sampler on a few sequences, and 2000 steps vs one on many."""
     from dlmkit.inference.generation import generate
+    from dlmkit.inference.sampler_choice import make_sampler
     from dlmkit.inference.sources import open_source
-    from dlmkit.plugins import build, get_registry, make_params
+    from dlmkit.plugins import get_registry, make_params
 
     opened = open_source(run)
     teacher = opened.load_model("teacher", device)
     student = opened.load_model("student", device)
-    t_init = opened.recipe.t_init or 1490
+    t_init = opened.recipe.t_init
     data = opened.dataset.split("test")
     few = data.slice(0, 4)
 
@@ -112,11 +113,9 @@ def time_samplers(run: Path, sequences: int, device: torch.device) -> dict[str, 
 
     rows: dict[str, Any] = {}
     for name in get_registry().names("sampler"):
-        fields = make_params("sampler", name)
-        values = {"t_init": t_init} if hasattr(fields, "t_init") else {}
-        if hasattr(fields, "steps") and name not in ("ancestral",):
-            values["steps"] = 10 if name != "student_multistep" else 2
-        sampler = build("sampler", name, make_params("sampler", name, **values))
+        # a few steps each; ancestral keeps its full chain
+        steps = {"ancestral": None, "student_multistep": 2}.get(name, 10)
+        sampler = make_sampler(name, steps if hasattr(make_params("sampler", name), "steps") else None, t_init)
         model = student if name in ("one_step", "student_multistep") else teacher
         rows[name] = {
             "model": "student" if model is student else "teacher",
@@ -124,10 +123,8 @@ def time_samplers(run: Path, sequences: int, device: torch.device) -> dict[str, 
             "seconds_per_seq": seconds_per_sequence(model, sampler, few),
         }
     many = data.slice(0, sequences)
-    slow = seconds_per_sequence(teacher, build("sampler", "ancestral"), many)
-    fast = seconds_per_sequence(
-        student, build("sampler", "one_step", make_params("sampler", "one_step", t_init=t_init)), many
-    )
+    slow = seconds_per_sequence(teacher, make_sampler("ancestral"), many)
+    fast = seconds_per_sequence(student, make_sampler("one_step", t_init=t_init), many)
     return {
         "samplers": rows,
         "versus": {

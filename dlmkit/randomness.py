@@ -8,6 +8,7 @@ never meets a tensor of another device.  Without a generator the draw happens on
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Sequence
 
 import torch
@@ -40,6 +41,11 @@ def randint(
     """Integers uniform in ``[low, high)`` (int64) on ``device`` from ``generator``'s stream."""
     draw = torch.randint(low, high, tuple(shape), generator=generator, device=_draw_device(generator, device))
     return draw.to(device)
+
+
+def stage_seed(seed: int, name: str) -> int:
+    """The seed of a stage's own stream: the recipe's seed and the stage's name, so stages draw apart."""
+    return (seed * 1_000_003 + zlib.crc32(name.encode())) % (2**31)
 
 
 def multinomial(probs: Tensor, count: int, generator: torch.Generator | None, device: torch.device | str) -> Tensor:

@@ -54,8 +54,8 @@ class Entry:
     def build(self, params: Any = None, **context: Any) -> Any:
         """The component, from ``params`` (its defaults when ``None``) and its kind's build context.
 
-        Every kind's factory takes its params first; teachers also take ``vocab_size``, ``seq_len`` and
-        ``tokens``, schedules-dependent kinds what their hook documents.
+        Every kind's factory takes its params first, then what its hook documents (teachers:
+        ``vocab_size``, ``seq_len``, ``tokens``; timestep samplers: ``num_timesteps``).
         """
         return self.factory(self.make_params() if params is None else params, **context)
 

@@ -14,11 +14,11 @@ import torch
 
 from dlmkit.engine.context import RunContext
 from dlmkit.engine.ema import EMA
-from dlmkit.engine.teacher_training import stage_seed
 from dlmkit.interfaces import Teacher
 from dlmkit.interfaces.stage import STUDENT_ARTIFACT
 from dlmkit.interfaces.teacher import as_module
 from dlmkit.objectives.discriminator import HEAD_FILE, DiscriminatorHead, feature_width
+from dlmkit.randomness import stage_seed
 from dlmkit.storage.checkpoint import load_module
 from dlmkit.storage.teacher_files import load_teacher
 

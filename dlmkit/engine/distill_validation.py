@@ -11,15 +11,14 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import attrs
-
 from dlmkit.engine.context import RunContext
 from dlmkit.engine.distill_state import DistillState
 from dlmkit.engine.teacher_likelihood import teacher_denoising_error
 from dlmkit.inference.generation import degeneration, generate, score
-from dlmkit.interfaces import Metric, Sampler
+from dlmkit.inference.sampler_choice import make_sampler
+from dlmkit.interfaces import Metric
 from dlmkit.objectives.discriminator import HEAD_FILE
-from dlmkit.plugins import build, get_registry
+from dlmkit.plugins import build
 from dlmkit.storage.checkpoint import save_module
 from dlmkit.storage.teacher_files import save_teacher
 
@@ -30,22 +29,13 @@ if TYPE_CHECKING:
 TEACHER_ERROR_SOURCES = 64
 
 
-def validation_sampler(name: str, t_init: int) -> Sampler:
-    """The named sampler; one with a ``t_init`` parameter starts where the student was trained from."""
-    entry = get_registry().get("sampler", name)
-    fields = {f.name for f in attrs.fields(entry.params)} if entry.params is not None else set()
-    params = entry.make_params(t_init=t_init) if "t_init" in fields else None
-    sampler: Sampler = entry.build(params)
-    return sampler
-
-
 class DistillValidator:
     """Scores the student as validated and kept, and saves it when it is the best so far."""
 
     def __init__(self, ctx: RunContext, name: str, stage: DistillStage, state: DistillState, t_init: int, best: Path):
         self.ctx, self.name, self.stage, self.state, self.t_init = ctx, name, stage, state, t_init
         self.best_dir = best
-        self.sampler = validation_sampler(stage.val_sampler, t_init)
+        self.sampler = make_sampler(stage.val_sampler, t_init=t_init)  # a t_init starts it where training did
         self.metric: Metric = build("metric", stage.val_metric)
         self.sign = 1.0 if self.metric.higher_is_better else -1.0
         self.best_score = -math.inf

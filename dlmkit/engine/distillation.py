@@ -31,6 +31,8 @@ class Distiller:
     def __init__(self, ctx: RunContext, name: str, stage: DistillStage):
         if ctx.teacher is None:
             raise UserError(f'[[stage]] "{name}": no teacher; set [teacher] checkpoint or train one first')
+        # the stage's own (the loader refuses one that differs from the recipe's), else the recipe's,
+        # else the one-step sampler's default
         t_init: int = next(
             t
             for t in (stage.t_init, ctx.recipe.t_init, make_params("sampler", "one_step").t_init)
@@ -99,13 +101,11 @@ class Distiller:
 
     def run(self, kind: str) -> StageResult:
         s, state = self.stage, self.state
-        settings = LoopSettings(
-            s.steps, s.log_every, s.eval_every, s.ckpt_every, s.max_minutes, validate_first=True, validate_last=True
-        )
+        settings = LoopSettings.of(s, validate_first=True, validate_last=True)
         with self.ctx.runtime.compiled(state.teacher, state.student, state.psi):
             end = run_steps(self.ctx, self.name, kind, self, settings, self.ckpt_dir)
         if not end.complete:
-            return StageResult(summary={"steps": end.step, "complete": False})
+            return StageResult.stopped(end.step)
         return StageResult(
             artifacts={
                 STUDENT_ARTIFACT: self.best_dir / "student.safetensors",

@@ -20,7 +20,7 @@ from dlmkit.plugins import build, get_plugins
 from dlmkit.recipe.load import recipe_hash, render, resolved_dict
 from dlmkit.recipe.schema import ComponentRef, Recipe
 from dlmkit.storage.atomic import write_text_atomic
-from dlmkit.storage.run_layout import RunFolder, recorded_artifacts
+from dlmkit.storage.run_layout import RunFolder
 from dlmkit.storage.teacher_files import load_teacher
 
 
@@ -63,8 +63,7 @@ def fresh_teacher(recipe: Recipe, tokenizer: Tokenizer, seq_len: int) -> Teacher
 
 
 def _result_from(data: dict[str, Any], folder: RunFolder) -> StageResult:
-    artifacts = {name: folder.root / path for name, path in recorded_artifacts(data).items()}
-    return StageResult(artifacts=artifacts, summary=data.get("summary", {}))
+    return StageResult(artifacts=folder.artifacts(data), summary=data.get("summary", {}))
 
 
 def run_recipe(

@@ -18,13 +18,14 @@ from pathlib import Path
 from typing import IO
 
 from dlmkit.errors import UserError
+from dlmkit.storage.run_layout import RunFolder
 
 try:
     import fcntl
 except ImportError:  # pragma: no cover - Windows: no advisory locks, runs are not guarded
     fcntl = None  # type: ignore[assignment]
 
-LOCK_FILE = ".lock"
+LOCK_FILE = RunFolder(Path()).lock_file.name
 
 
 def _holder(handle: IO[str]) -> str:
@@ -44,7 +45,7 @@ def hold_run_folder(run_dir: Path) -> Iterator[None]:
         return
     try:
         run_dir.mkdir(parents=True, exist_ok=True)
-        handle = open(run_dir / LOCK_FILE, "a+", encoding="utf-8")  # noqa: SIM115 - held for the whole run
+        handle = open(RunFolder(run_dir).lock_file, "a+", encoding="utf-8")  # noqa: SIM115 - held for the whole run
     except OSError as exc:
         raise UserError(f"cannot use the run folder {run_dir}: {exc.strerror or exc}") from None
     try:

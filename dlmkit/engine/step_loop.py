@@ -120,6 +120,13 @@ class LoopSettings:
     validate_first: bool = False
     validate_last: bool = False
 
+    @classmethod
+    def of(cls, params: Any, validate_first: bool = False, validate_last: bool = False) -> LoopSettings:
+        """The cadences from a stage's params (``steps``, ``log_every``, ``eval_every``, ``ckpt_every``,
+        ``max_minutes``)."""
+        p = params
+        return cls(p.steps, p.log_every, p.eval_every, p.ckpt_every, p.max_minutes, validate_first, validate_last)
+
 
 @attrs.frozen
 class LoopEnd:

@@ -6,7 +6,6 @@ N processes take the same steps as one process with the same global batch.
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -25,7 +24,7 @@ from dlmkit.interfaces import Batch, NoiseSchedule, StageResult, Teacher, Teache
 from dlmkit.interfaces.stage import TEACHER_ARTIFACT
 from dlmkit.interfaces.teacher import as_module
 from dlmkit.plugins import build
-from dlmkit.randomness import randint, randn
+from dlmkit.randomness import randint, randn, stage_seed
 from dlmkit.storage.checkpoint import latest_checkpoint, load_module
 from dlmkit.storage.teacher_files import TEACHER_FILE, save_teacher
 
@@ -36,10 +35,6 @@ if TYPE_CHECKING:
 EMA_MODULE = "ema"
 #: Non-finite steps in a row (each skipped) before teacher training stops, naming the last good checkpoint.
 MAX_BAD_STEPS = 20
-
-
-def stage_seed(seed: int, name: str) -> int:
-    return (seed * 1_000_003 + zlib.crc32(name.encode())) % (2**31)
 
 
 class TeacherLossStep(torch.nn.Module):
@@ -200,11 +195,9 @@ class TeacherTrainer:
 
     def run(self, kind: str) -> StageResult:
         """Train ``ctx.teacher`` in place; the EMA weights become the stage's ``teacher`` artifact."""
-        s = self.stage
-        settings = LoopSettings(s.steps, s.log_every, s.eval_every, s.ckpt_every, s.max_minutes)
-        end = run_steps(self.ctx, self.name, kind, self, settings, self.ckpt_dir)
+        end = run_steps(self.ctx, self.name, kind, self, LoopSettings.of(self.stage), self.ckpt_dir)
         if not end.complete:
-            return StageResult(summary={"steps": end.step, "complete": False})
+            return StageResult.stopped(end.step)
         teacher_path = self.ctx.stage_dir(self.name) / TEACHER_FILE
         summary: dict[str, Any] = {"steps": end.step, "complete": True}
         if self.world.is_main:

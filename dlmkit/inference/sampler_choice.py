@@ -14,7 +14,7 @@ import attrs
 from dlmkit.errors import UserError
 from dlmkit.interfaces import Sampler
 from dlmkit.plugins import get_registry
-from dlmkit.recipe.schema import ComponentRef
+from dlmkit.recipe.schema import ComponentRef, sampler_t_init
 
 TEACHER_DEFAULT = "ancestral"
 STUDENT_ONE_STEP = "one_step"
@@ -25,8 +25,8 @@ def _fields(params_class: type | None) -> dict[str, Any]:
     return dict(attrs.fields_dict(params_class)) if params_class is not None and attrs.has(params_class) else {}
 
 
-def make_sampler(name: str, steps: int | None = None, like: ComponentRef | None = None) -> Sampler:
-    """Registered sampler ``name`` with ``steps`` set; ``t_init`` is taken from ``like`` when both have one.
+def make_sampler(name: str, steps: int | None = None, t_init: int | None = None) -> Sampler:
+    """Registered sampler ``name`` with ``steps`` and ``t_init`` set where it has those parameters.
 
     An unknown name raises ``ComponentNotFound`` with the closest registered name; a step count
     the sampler refuses raises ``UserError`` quoting its reason.
@@ -36,8 +36,8 @@ def make_sampler(name: str, steps: int | None = None, like: ComponentRef | None 
     values: dict[str, Any] = {}
     if steps is not None and "steps" in fields:
         values["steps"] = steps
-    if like is not None and "t_init" in fields and hasattr(like.params, "t_init"):
-        values["t_init"] = like.params.t_init
+    if t_init is not None and "t_init" in fields:
+        values["t_init"] = t_init
     try:
         params = entry.make_params(**values)
     except (ValueError, TypeError) as exc:
@@ -61,16 +61,17 @@ def choose_sampler(
     """
     if name == TEACHER_DEFAULT and steps is None:
         steps = num_timesteps  # ancestral without a count means every timestep, as DiffuSeq samples
+    t_init = sampler_t_init(student_sampler)
     if name is not None:
-        return make_sampler(name, steps, student_sampler)
+        return make_sampler(name, steps, t_init)
     if role == "teacher":
         return make_sampler(TEACHER_DEFAULT, steps if steps is not None else num_timesteps)
     if steps is None or (steps == 1 and student_sampler.name == STUDENT_ONE_STEP):
         built: Sampler = get_registry().build("sampler", student_sampler.name, student_sampler.params)
         return built
     if steps == 1:
-        return make_sampler(STUDENT_ONE_STEP, None, student_sampler)
-    return make_sampler(STUDENT_MULTISTEP, steps, student_sampler)
+        return make_sampler(STUDENT_ONE_STEP, None, t_init)
+    return make_sampler(STUDENT_MULTISTEP, steps, t_init)
 
 
 def steps_of(sampler: Sampler) -> int:

@@ -39,6 +39,11 @@ class StageResult:
     def complete(self) -> bool:
         return bool(self.summary.get("complete", True))
 
+    @classmethod
+    def stopped(cls, steps: int) -> StageResult:
+        """A stage that stopped after ``steps`` steps (its time ran out); ``--resume`` continues it."""
+        return cls(summary={"steps": steps, "complete": False})
+
 
 @attrs.frozen
 class StagesBefore:

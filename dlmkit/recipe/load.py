@@ -15,7 +15,16 @@ import attrs
 from dlmkit.errors import Problem, RecipeError, UserError
 from dlmkit.interfaces.stage import TEACHER_ARTIFACT, StagesBefore
 from dlmkit.recipe.overrides import apply_overrides
-from dlmkit.recipe.schema import ComponentRef, EvalSpec, Recipe, RecipeHeader, RuntimeSpec, StageSpec, TeacherRef
+from dlmkit.recipe.schema import (
+    ComponentRef,
+    EvalSpec,
+    Recipe,
+    RecipeHeader,
+    RuntimeSpec,
+    StageSpec,
+    TeacherRef,
+    sampler_t_init,
+)
 from dlmkit.recipe.structure import MISSING, Structurer, resolve_path, unstructure
 from dlmkit.recipe.toml_writer import dumps
 from dlmkit.registry import Registry
@@ -196,9 +205,11 @@ class RecipeLoader:
         return TeacherRef(ref.name, checkpoint, ref.params)
 
     def stages(self, tables: Any) -> list[StageSpec]:
-        kinds = ", ".join(self.registry.names("stage"))
+        kinds = self.registry.names("stage")
         if tables is None or tables == []:
-            self.problems.append(Problem("[[stage]]", "a recipe needs at least one [[stage]]", "kinds: " + kinds))
+            self.problems.append(
+                Problem("[[stage]]", "a recipe needs at least one [[stage]]", "kinds: " + ", ".join(kinds))
+            )
             return []
         if not isinstance(tables, list):
             self.problems.append(Problem("[[stage]]", "stages are an array of tables: write [[stage]], not [stage]"))
@@ -212,11 +223,9 @@ class RecipeLoader:
                 continue
             kind = table.get("kind")
             self.raw_kinds.append(kind)
-            if not isinstance(kind, str) or kind not in self.registry.entries["stage"]:
-                message = (
-                    f"'kind' must be one of {', '.join(repr(k) for k in self.registry.names('stage'))}, got {kind!r}"
-                )
-                close = difflib.get_close_matches(str(kind), self.registry.names("stage"), n=1)
+            if not isinstance(kind, str) or kind not in kinds:
+                message = f"'kind' must be one of {', '.join(repr(k) for k in kinds)}, got {kind!r}"
+                close = difflib.get_close_matches(str(kind), kinds, n=1)
                 self.problems.append(Problem(where, message, f"did you mean {close[0]!r}?" if close else ""))
                 continue
             head = {k: table[k] for k in ("name", "kind") if k in table}
@@ -270,10 +279,10 @@ class RecipeLoader:
         The student is trained from ``t_init`` and evaluated by the recipe's sampler from its ``t_init``;
         two values that disagree would score a student at a point it was never trained for.
         """
-        own = getattr(getattr(sampler, "params", None), "t_init", None)
+        own = sampler_t_init(sampler)
         for spec in stages:
             value = getattr(spec.params, "t_init", None)
-            if isinstance(value, int) and isinstance(own, int) and value != own:
+            if isinstance(value, int) and own is not None and value != own:
                 self.problems.append(
                     Problem(
                         f'[[stage]] "{spec.name}"',

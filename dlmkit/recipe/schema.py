@@ -20,6 +20,12 @@ DEFAULT_METRICS: tuple[str, ...] = ("bleu", "rouge_l", "dist1", "avg_len")
 SEED_RULE = [v.ge(0), v.le(2**32 - 1)]
 
 
+def sampler_t_init(sampler: Any) -> int | None:
+    """The ``t_init`` a ``[sampler]`` reference sets (``None`` for samplers without one, or a missing table)."""
+    value = getattr(getattr(sampler, "params", None), "t_init", None)
+    return value if isinstance(value, int) else None
+
+
 @attrs.frozen
 class ComponentRef:
     """A component picked by ``name`` with its parameters (an instance of its params class)."""
@@ -123,8 +129,7 @@ class Recipe:
     @property
     def t_init(self) -> int | None:
         """The one ``t_init`` of the recipe: its ``[sampler]``'s, which distill stages take unless they set it."""
-        value = getattr(self.sampler.params, "t_init", None)
-        return value if isinstance(value, int) else None
+        return sampler_t_init(self.sampler)
 
     def stage(self, name: str) -> StageSpec:
         for stage in self.stages:

@@ -48,9 +48,11 @@ def refused_write(exc: BaseException, path: Path) -> OSError | None:
     return OSError(errno.ENOSPC, "no space left on device (the previous file is kept whole)", str(path))
 
 
-def _writing(path: Path, write: Callable[[], None]) -> None:
+@contextlib.contextmanager
+def _disk_refusals(path: Path) -> Iterator[None]:
+    """Inside, a library writer's full-disk error leaves as ``refused_write``'s ``OSError``."""
     try:
-        write()
+        yield
     except Exception as exc:
         refused = refused_write(exc, path)
         if refused is None:
@@ -65,7 +67,8 @@ def write_file_atomic(path: Path, write: Callable[[Path], None]) -> None:
     os.close(fd)
     tmp = Path(tmp_name)
     try:
-        _writing(path, lambda: write(tmp))
+        with _disk_refusals(path):
+            write(tmp)
         _as_plain_open_would(tmp)
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
@@ -89,13 +92,8 @@ def atomic_directory(path: Path) -> Iterator[Path]:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
     try:
-        try:
+        with _disk_refusals(path):
             yield tmp
-        except Exception as exc:
-            refused = refused_write(exc, path)
-            if refused is None:
-                raise
-            raise refused from exc
         _as_plain_open_would(tmp)
         if path.exists():
             old = path.with_name(f".{path.name}.old")

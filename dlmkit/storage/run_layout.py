@@ -48,6 +48,11 @@ class RunFolder:
     def results(self) -> Path:
         return self.root / "results.json"
 
+    @property
+    def lock_file(self) -> Path:
+        """Where ``dlmkit.engine.run_lock`` holds the run's OS lock."""
+        return self.root / ".lock"
+
     @classmethod
     def of_checkpoint(cls, folder: Path) -> RunFolder:
         """The run a stage checkpoint folder (``RUN/STAGE/ckpt/step_N``) belongs to."""
@@ -87,12 +92,16 @@ class RunFolder:
         """Artifact paths as ``run_state.json`` keeps them: relative to the run folder."""
         return {name: os.path.relpath(path, self.root) for name, path in artifacts.items()}
 
+    def artifacts(self, done: dict[str, Any]) -> dict[str, Path]:
+        """A finished stage's artifacts, as ``run_state.json`` records them, found inside the folder."""
+        return {k: self.stored_path(v) for k, v in recorded_artifacts(done).items()}
+
     def finished(self) -> dict[str, dict[str, Path]]:
         """Each finished stage's artifacts, found inside the folder even if it moved, in run order."""
         out: dict[str, dict[str, Path]] = {}
         for name, done in self.read_state()["stages"].items():
             if isinstance(done, dict) and done.get("summary", {}).get("complete"):
-                out[name] = {k: self.stored_path(v) for k, v in recorded_artifacts(done).items()}
+                out[name] = self.artifacts(done)
         return out
 
     def last_artifact(self, artifact: str) -> Path | None:
