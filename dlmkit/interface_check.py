@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import importlib
+import inspect
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -30,9 +31,19 @@ def protocol_members(protocol: type) -> list[str]:
     return sorted(names)
 
 
+def _has_member(obj: Any, name: str) -> bool:
+    """Looked up without running properties (a data set's lazy tokenizer stays unbuilt), then dynamically
+    (a torch module keeps its submodules and parameters behind ``__getattr__``)."""
+    try:
+        inspect.getattr_static(obj, name)
+    except AttributeError:
+        return hasattr(obj, name)
+    return True
+
+
 def missing_members(obj: Any, protocol: type) -> list[str]:
     """Members of ``protocol`` that ``obj`` lacks (empty when ``isinstance(obj, protocol)`` holds)."""
-    return [name for name in protocol_members(protocol) if not hasattr(obj, name)]
+    return [name for name in protocol_members(protocol) if not _has_member(obj, name)]
 
 
 def interface_for(kind: str) -> type:

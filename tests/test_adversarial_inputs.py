@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import errno
+import gzip
+import json
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from dlmkit.cli.main import cli
+from dlmkit.data.diffuseq_jsonl import DiffuSeqJsonl, DiffuSeqJsonlParams
+from dlmkit.errors import UserError
 
 REPO = Path(__file__).resolve().parents[1]
 TINY = str(REPO / "recipes" / "tiny_cpu.toml")
@@ -133,3 +138,65 @@ def test_a_full_disk_during_a_command_exits_2_naming_the_file(tmp_path: Path, mo
     assert result.exit_code == 2, result.output
     assert "no space left on device" in result.output and str(tmp_path / "out") in result.output
     assert "Traceback" not in result.output
+
+
+@st.composite
+def data_line(draw: st.DrawFn) -> bytes:
+    kind = draw(st.sampled_from(["pair", "text", "bytes", "json"]))
+    if kind == "pair":
+        return json.dumps({"src": draw(st.text(max_size=30)), "trg": draw(st.text(max_size=30))}).encode()
+    if kind == "text":
+        return draw(st.text(max_size=40)).encode("utf-8", "surrogatepass")
+    if kind == "json":
+        return json.dumps(draw(st.recursive(st.none() | st.integers() | st.text(max_size=5), st.lists))).encode()
+    return draw(st.binary(max_size=40))
+
+
+@st.composite
+def data_files(draw: st.DrawFn) -> tuple[bytes, bool]:
+    """A training file as a careless or hostile source might write it: pairs mixed with garbage lines,
+    lone surrogates and control characters, optionally gzipped and then damaged at one byte."""
+    content = b"\n".join(draw(st.lists(data_line(), min_size=1, max_size=6)))
+    gz = draw(st.booleans())
+    if gz:
+        packed = bytearray(gzip.compress(content))
+        if draw(st.booleans()):
+            at = draw(st.integers(0, len(packed) - 1))
+            packed[at] ^= draw(st.integers(1, 255))
+        content = bytes(packed)
+    return content, gz
+
+
+@settings(max_examples=60, deadline=None)
+@given(data_files())
+def test_any_training_file_gives_pairs_or_an_error_naming_it(case: tuple[bytes, bool]) -> None:
+    content, gz = case
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / ("train.jsonl.gz" if gz else "train.jsonl")
+        path.write_bytes(content)
+        data = DiffuSeqJsonl(DiffuSeqJsonlParams(root=folder, train=[path.name], seq_len=16, vocab="bert"))
+        try:
+            batch = data.split("train")
+        except UserError as exc:
+            event("refused, naming the file")
+            assert str(path) in str(exc)
+        else:
+            event("read")
+            assert len(batch) >= 1 and batch.input_ids.shape[1] == 16
+
+
+def test_a_damaged_gzip_block_stops_the_run_naming_the_file_before_training(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = tmp_path / "data" / "qqp"
+    data.mkdir(parents=True)
+    valid = (REPO.parent / "shared" / "data" / "qqp" / "valid.jsonl").read_bytes()
+    packed = bytearray(gzip.compress(valid))
+    packed[200:260] = bytes(b ^ 0x5A for b in packed[200:260])
+    (data / "train.jsonl.gz").write_bytes(bytes(packed))
+    for name in ("valid.jsonl", "test.jsonl"):
+        (data / name).write_bytes(valid)
+    monkeypatch.setenv("DLMKIT_DATA_ROOT", str(tmp_path / "data"))
+    code, out = run("run", TINY, "--output-dir", str(tmp_path / "run"), "--no-progress", "--set", "runtime.threads=1")
+    assert_clean(code, out, str(data / "train.jsonl.gz"), "cannot read")
+    assert not list((tmp_path / "run").rglob("*.safetensors"))

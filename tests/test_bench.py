@@ -158,3 +158,46 @@ def test_bad_options_are_user_errors(run: Path, tmp_path: Path, args: list[str],
 def test_a_checkpoint_is_refused(run: Path) -> None:
     result = invoke("bench", str(run / "teacher" / "teacher.safetensors"))
     assert result.exit_code == 2 and "not a checkpoint" in result.output
+
+
+@pytest.fixture(scope="module")
+def seeded(run: Path) -> Path:
+    out = run.parent / "bench_seeds"
+    args = ["--teacher-steps", "4", "--samplers", "ancestral", "--student-steps", "1", "--limit", "6"]
+    args += ["--batch-size", "3", "--reference-limit", "2", "--metrics", "bleu,dist1", "--seed", "3", "--seed", "4"]
+    result = invoke("bench", str(run), *args, "--out", str(out))
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_several_seeds_report_the_mean_and_spread_of_their_own_runs(seeded: Path) -> None:
+    data = summary(seeded)
+    assert data["config"]["seeds"] == [3, 4]
+    for point in data["points"]:
+        per_seed = point["per_seed"]
+        assert [r["seed"] for r in per_seed] == [3, 4] and point["seeds"] == [3, 4]
+        for name in ("bleu", "dist1"):
+            a, b = (r["metrics"][name] for r in per_seed)
+            assert point["metrics"][name] == pytest.approx((a + b) / 2)
+            assert point["metrics_sd"][name] == pytest.approx(abs(a - b) / 2**0.5)
+        # time is over every sequence generated: 6 sources x 2 seeds
+        assert point["seconds"] == pytest.approx(sum(r["seconds"] for r in per_seed))
+        assert point["seconds_per_seq"] == pytest.approx(point["seconds"] / 12)
+        assert point["outputs"] == [
+            f"outputs/{point['model']}_{point['sampler']}_step{point['steps']}_seed{s}.json" for s in (3, 4)
+        ]
+    assert "with seed 3 only" in data["reference"]["how"] and data["reference"]["seeds"] == [3]
+    text = (seeded / "bench.md").read_text(encoding="utf-8")
+    assert "seeds 3, 4" in text and " ± " in text
+
+
+def test_each_seed_is_what_dlmkit_sample_makes_with_it(run: Path, seeded: Path, tmp_path: Path) -> None:
+    stem = seeded / "outputs" / "teacher_ancestral_step4"
+    files = {seed: Path(f"{stem}_seed{seed}.json").read_bytes() for seed in (3, 4)}
+    assert files[3] != files[4]  # the seeds drew different noise
+    for seed, expected in files.items():
+        out = tmp_path / f"s{seed}.json"
+        args = ["--model", "teacher", "--sampler", "ancestral", "--steps", "4", "--limit", "6", "--batch-size", "3"]
+        result = invoke("sample", str(run), *args, "--seed", str(seed), "--out", str(out))
+        assert result.exit_code == 0, result.output
+        assert out.read_bytes() == expected

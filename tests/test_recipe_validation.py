@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -21,7 +22,12 @@ REPO = Path(__file__).resolve().parents[1]
 TINY = (REPO / "recipes" / "tiny_cpu.toml").read_text(encoding="utf-8")
 
 
+DATA = (REPO.parent / "shared" / "data").resolve()
+
+
 def write(tmp_path: Path, text: str, name: str = "r.toml") -> Path:
+    """The recipe text in ``tmp_path``, its data root made absolute, since validation looks for the data."""
+    text = text.replace('root = "../../shared/data"', f'root = "{DATA}"')
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
     return path
@@ -36,11 +42,58 @@ def run(*args: str) -> tuple[int, str]:
 NEEDS_A_TEACHER = {"dlm_one_qqp.toml", "dlm_one_qqp_dmd.toml", "dlm_one_quasar_t.toml", "dlm_one_wiki.toml"}
 
 
+#: GPU teacher recipes whose training split ../shared/data may lack (its README says which files are missing).
+MAY_LACK_DATA = {"diffuseq_quasar_t_teacher.toml", "diffuseq_wiki_auto_teacher.toml"}
+
+
 def test_shipped_recipes_validate() -> None:
-    recipes = sorted(p for p in (REPO / "recipes").glob("*.toml") if p.name not in NEEDS_A_TEACHER)
+    skip = NEEDS_A_TEACHER | MAY_LACK_DATA
+    recipes = sorted(p for p in (REPO / "recipes").glob("*.toml") if p.name not in skip)
     code, out = run("validate", *map(str, recipes))
     assert code == 0, out
     assert out.count("ok:") == len(recipes)
+
+
+@pytest.mark.parametrize("name", sorted(MAY_LACK_DATA))
+def test_a_recipe_whose_data_is_absent_is_refused_for_exactly_the_absent_files(name: str) -> None:
+    recipe = load_recipe_text(REPO / "recipes" / name)
+    root = (REPO / "recipes" / recipe["data"]["root"]).resolve()
+    files = [recipe["data"]["train"]] if isinstance(recipe["data"]["train"], str) else recipe["data"]["train"]
+    files += [recipe["data"]["valid"], recipe["data"]["test"]]
+    absent = [f for f in files if not (root / f).is_file()]
+    code, out = run("validate", str(REPO / "recipes" / name))
+    if not absent:
+        assert code == 0, out
+        return
+    assert code == 2 and f"file not found: {root / absent[0]}" in out
+    assert "docs/data.md" in out
+
+
+def load_recipe_text(path: Path) -> dict[str, Any]:
+    return tomllib.loads(path.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("key", ["valid", "test", "train", "vocab"])
+def test_validate_finds_a_missing_data_file_before_anything_runs(tmp_path: Path, key: str) -> None:
+    text = (REPO / "recipes" / "quickstart.toml").read_text(encoding="utf-8")
+    text = text.replace('vocab = "../checkpoints/', f'vocab = "{REPO}/checkpoints/')
+    text = text.replace('checkpoint = "../checkpoints/', f'checkpoint = "{REPO}/checkpoints/')
+    text = text.replace('teacher_outputs = ["../checkpoints/', f'teacher_outputs = ["{REPO}/checkpoints/')
+    path = write(tmp_path, text)
+    assert run("validate", str(path))[0] == 0  # the rewritten recipe is whole
+    line = next(line for line in text.splitlines() if line.startswith(f"{key} = "))
+    broken = text.replace(line, line.replace(".json", "_typo.json").replace("vocab.txt", "vocab_typo.txt"), 1)
+    code, out = run("validate", str(write(tmp_path, broken)))
+    assert code == 2 and "1 problem" in out
+    assert f"[data]: {key}" in out and "file not found" in out and "_typo" in out
+
+
+def test_validate_refuses_a_data_root_variable_that_is_not_a_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DLMKIT_DATA_ROOT", str(tmp_path / "nowhere"))
+    code, out = run("validate", str(REPO / "recipes" / "quickstart.toml"))
+    assert code == 2 and f"data root {tmp_path / 'nowhere'} (from the DLMKIT_DATA_ROOT environment variable)" in out
 
 
 @pytest.mark.parametrize("name", sorted(NEEDS_A_TEACHER))
@@ -152,6 +205,7 @@ def test_bad_override_names_the_override(tmp_path: Path) -> None:
 def test_relative_paths_resolve_against_the_recipe_folder(tmp_path: Path) -> None:
     sub = tmp_path / "deep" / "er"
     sub.mkdir(parents=True)
+    (sub / "data").symlink_to(DATA)
     path = write(sub, TINY.replace('root = "../../shared/data"', 'root = "data"') + "\n", "r.toml")
     recipe = load_recipe(path, ['output_dir="out"'])
     assert recipe.header.output_dir == str(sub / "out")
@@ -179,3 +233,17 @@ def test_teacher_checkpoint_excludes_size_keys(tmp_path: Path) -> None:
     path = write(tmp_path, TINY.replace('name = "toy"\n', 'name = "toy"\ncheckpoint = "t.safetensors"\n'))
     with pytest.raises(RecipeError, match="sizes come from the checkpoint; remove"):
         load_recipe(path)
+
+
+def test_validate_locates_the_data_without_reading_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Checking the data files costs no vocabulary training and no tokenizing, however large the split."""
+    import dlmkit.data.diffuseq_jsonl as module
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("validation read the data")
+
+    monkeypatch.setattr(module, "train_wordpiece_vocab", refuse)
+    monkeypatch.setattr(module, "read_jsonl_pairs", refuse)
+    assert 'vocab = "custom"' in TINY
+    code, out = run("validate", str(REPO / "recipes" / "tiny_cpu.toml"), str(REPO / "recipes" / "quickstart.toml"))
+    assert code == 0, out

@@ -7,12 +7,16 @@ from pathlib import Path
 import pytest
 import safetensors.torch
 import torch
+from click.testing import CliRunner
 
+from dlmkit.cli.main import cli
 from dlmkit.errors import CheckpointError
 from dlmkit.interfaces.teacher import as_module
 from dlmkit.storage.teacher_files import FORMAT, load_teacher, save_teacher
 
 SHIPPED = Path(__file__).resolve().parents[1] / "checkpoints" / "proof_modes_teacher" / "teacher.safetensors"
+PROOF = Path(__file__).resolve().parents[1] / "recipes" / "proof_modes.toml"
+SHIPPED_REF = 'checkpoint = "../checkpoints/proof_modes_teacher/teacher.safetensors"'
 
 
 @pytest.mark.parametrize("value", [float("nan"), float("inf")])
@@ -39,3 +43,41 @@ def test_damaged_metadata_is_named_not_a_traceback(tmp_path: Path, metadata: dic
     safetensors.torch.save_file({"w": torch.zeros(2)}, str(path), metadata=metadata)
     with pytest.raises(CheckpointError, match=r"teacher.safetensors: damaged teacher metadata"):
         load_teacher(path)
+
+
+@pytest.mark.parametrize(
+    ("metadata", "message"),
+    [
+        (None, "not a readable safetensors file"),
+        ({"format": FORMAT, "config": "{}", "vocab_size": "20", "seq_len": "24"}, "damaged teacher metadata"),
+        ({"format": FORMAT, "component": "modes_mlp", "config": "[1]", "vocab_size": "20", "seq_len": "24"}, "JSON"),
+        ({"format": FORMAT, "component": "nope", "config": "{}", "vocab_size": "20", "seq_len": "24"}, "no teacher"),
+        ({"format": "other"}, "not a dlmkit teacher file"),
+    ],
+)
+def test_validate_reads_the_teacher_header_without_loading_weights(
+    tmp_path: Path, metadata: dict[str, str] | None, message: str
+) -> None:
+    path = tmp_path / "teacher.safetensors"
+    if metadata is None:
+        path.write_bytes(b"\x00" * 64)
+    else:
+        safetensors.torch.save_file({"w": torch.zeros(2)}, str(path), metadata=metadata)
+    recipe = PROOF.read_text(encoding="utf-8").replace(SHIPPED_REF, f'checkpoint = "{path}"')
+    assert SHIPPED_REF in PROOF.read_text(encoding="utf-8")
+    (tmp_path / "r.toml").write_text(recipe, encoding="utf-8")
+    result = CliRunner().invoke(cli, ["validate", str(tmp_path / "r.toml")])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert f"[teacher]: 'checkpoint': {path}" in result.output and message in result.output
+
+
+def test_validate_builds_the_shipped_teacher_on_the_meta_device_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The header check builds the network where it costs nothing, and never reads the weights."""
+    import dlmkit.storage.teacher_files as module
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("validation loaded weights")
+
+    monkeypatch.setattr(module, "load_module", refuse)
+    result = CliRunner().invoke(cli, ["validate", str(PROOF)])
+    assert result.exit_code == 0, result.output

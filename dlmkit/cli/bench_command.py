@@ -107,7 +107,15 @@ class ConsoleReporter:
     help="When the ladder lacks ancestral at T steps: sequences to time it on [default: one batch].",
 )
 @click.option("--split", type=click.Choice(["train", "valid", "test"]), default="test", show_default=True)
-@click.option("--seed", type=int, default=123, show_default=True)
+@click.option(
+    "--seed",
+    "seeds",
+    type=int,
+    multiple=True,
+    default=(123,),
+    show_default=True,
+    help="Noise seed (repeatable): with several, each point runs once per seed and reports mean ± sd.",
+)
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
@@ -126,7 +134,7 @@ def bench_command(
     metrics: str,
     reference_limit: int | None,
     split: str,
-    seed: int,
+    seeds: tuple[int, ...],
     out: Path | None,
     device: str | None,
     overrides: tuple[str, ...],
@@ -134,7 +142,7 @@ def bench_command(
     """Benchmark SOURCE (a run folder, or a recipe with a [teacher] checkpoint): quality, NFE and speed.
 
     The teacher's samplers run over a ladder of steps and the student at 1, 2 and 4 steps, on the
-    first --limit sequences with one seed; speed-ups are over the teacher's 2000-step ancestral
+    first --limit sequences, once per --seed; speed-ups are over the teacher's 2000-step ancestral
     sampler, timed in the same run.
     """
     if source.is_dir() and not (source / RESOLVED_RECIPE).is_file():
@@ -149,7 +157,7 @@ def bench_command(
         batch_size=batch_size,
         metrics=metric_names(metrics),
         split=split,
-        seed=seed,
+        seeds=seeds,
         reference_limit=reference_limit,
     )
     for name in config.samplers:

@@ -7,6 +7,7 @@ first use and cached.
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 from typing import Any
@@ -96,12 +97,23 @@ class DiffuSeqJsonl:
             "valid": [self._resolve(self.params.valid, "valid")] if self.params.valid is not None else [],
             "test": [self._resolve(self.params.test, "test")] if self.params.test is not None else [],
         }
+        vocab = self.params.vocab
+        if vocab == "custom" and not self.has_split("train"):
+            raise UserError('[data] vocab = "custom" trains the vocabulary on the train split; set [data] train')
+        self._vocab_file = None if vocab in ("bert", "custom") else self._resolve(vocab, "vocab")
         self._texts: dict[str, tuple[list[str], list[str]]] = {}
         self._batches: dict[str, Batch] = {}
-        self.wordpiece: WordPieceTokenizer = self._build_tokenizer()
-        """The tokenizer with its full API (batch encoding, vocab saving)."""
-        self.tokenizer: Tokenizer = self.wordpiece
+
+    @functools.cached_property
+    def wordpiece(self) -> WordPieceTokenizer:
+        """The tokenizer with its full API (batch encoding, vocab saving), built on first use: constructing
+        the data set only locates its files, so ``dlmkit validate`` can build it to check them."""
+        return self._build_tokenizer()
+
+    @property
+    def tokenizer(self) -> Tokenizer:
         """The same object, typed as the protocol so this class satisfies :class:`Dataset` for mypy."""
+        return self.wordpiece
 
     def __repr__(self) -> str:
         return f"DiffuSeqJsonl({self.params!r})"
@@ -133,7 +145,8 @@ class DiffuSeqJsonl:
                 where = f"data root {self._root} (from {self._root_origin})"
             raise UserError(
                 f"[data] {key}: file not found: {path} ({where}); relative paths resolve against [data] root, "
-                f"or the {DATA_ROOT_ENV} environment variable when root is unset; absolute paths are used as they are"
+                f"or the {DATA_ROOT_ENV} environment variable when set; absolute paths are used as they are "
+                "(docs/data.md says where each data set comes from)"
             )
         return path
 
@@ -149,12 +162,11 @@ class DiffuSeqJsonl:
         if vocab == "bert":
             return WordPieceTokenizer()
         if vocab == "custom":
-            if not self.has_split("train"):
-                raise UserError('[data] vocab = "custom" trains the vocabulary on the train split; set [data] train')
             srcs, trgs = self.texts("train")
             tokens = train_wordpiece_vocab([*srcs, *trgs], CustomVocabParams(vocab_size=self.params.custom_vocab_size))
             return WordPieceTokenizer.from_tokens(tokens)
-        return WordPieceTokenizer(self._resolve(vocab, "vocab"))
+        assert self._vocab_file is not None
+        return WordPieceTokenizer(self._vocab_file)
 
     def save_vocab(self, path: str | Path) -> Path:
         """Write the vocabulary in use as a vocab.txt; pointing ``vocab`` at it reproduces this tokenizer."""

@@ -96,6 +96,9 @@ def _run_locked(
     runtime = Runtime.from_spec(recipe.runtime, device)
     main = runtime.world.is_main
     if main:
+        console.print(f"runtime: {runtime.describe()}", markup=False, highlight=False)
+        if runtime.precision_warning:
+            console.print(f"warning: {runtime.precision_warning}", markup=False, highlight=False, soft_wrap=True)
         write_text_atomic(folder.resolved_recipe, render(recipe))
     state["recipe_hash"] = digest
     seed_everything(recipe.header.seed)

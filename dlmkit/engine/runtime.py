@@ -52,6 +52,22 @@ def resolve_precision(precision: str, device: torch.device) -> str:
     return "bf16" if device.type == "cuda" or (device.type == "cpu" and native_cpu_bf16()) else "fp32"
 
 
+def precision_notes(precision: str, device: torch.device) -> tuple[str, str | None]:
+    """Why this precision was taken (logged at start), and a warning when bf16 was asked for where it is slow."""
+    resolved = resolve_precision(precision, device)
+    native = device.type == "cuda" or (device.type == "cpu" and native_cpu_bf16())
+    where = "CUDA" if device.type == "cuda" else f"this CPU has {'' if native else 'no '}native bf16"
+    reason = f"{resolved} (auto: {where})" if precision == "auto" else f"{resolved} (as the recipe asks)"
+    warning = None
+    if resolved == "bf16" and not native:
+        warning = (
+            '[runtime] precision = "bf16" on a CPU without native bf16 (no avx512_bf16 or amx_bf16 in /proc/cpuinfo): '
+            "torch emulates it, and a DLM-One step was measured 12-20x slower than in fp32 on such a CPU; "
+            'use precision = "auto" or "fp32"'
+        )
+    return reason, warning
+
+
 @attrs.define
 class Runtime:
     """What every stage needs to know about where it runs, including its rank among processes."""
@@ -60,6 +76,8 @@ class Runtime:
     precision: str = "fp32"
     world: World = attrs.field(factory=World)
     compile_networks: bool = False
+    precision_reason: str = ""
+    precision_warning: str | None = None
 
     @classmethod
     def from_spec(cls, spec: RuntimeSpec, device_override: str | None = None) -> Runtime:
@@ -82,7 +100,14 @@ class Runtime:
             torch.backends.cudnn.allow_tf32 = spec.tf32
         if spec.deterministic:
             torch.use_deterministic_algorithms(True, warn_only=True)
-        return cls(device, resolve_precision(spec.precision, device), world, spec.compile)
+        reason, warning = precision_notes(spec.precision, device)
+        precision = resolve_precision(spec.precision, device)
+        return cls(device, precision, world, spec.compile, reason, warning)
+
+    def describe(self) -> str:
+        """One line for the start of a run: where it computes, in what precision and why, on how many threads."""
+        threads = f", threads {torch.get_num_threads()}" if self.device.type == "cpu" else ""
+        return f"device {self.device}, precision {self.precision_reason or self.precision}{threads}"
 
     @contextlib.contextmanager
     def compiled(self, *networks: Any) -> Iterator[None]:

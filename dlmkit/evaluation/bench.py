@@ -61,6 +61,15 @@ def _str_tuple(values: Sequence[str]) -> tuple[str, ...]:
     return tuple(values)
 
 
+def _unique_in_order(values: Sequence[int]) -> tuple[int, ...]:
+    return tuple(dict.fromkeys(values))
+
+
+def _seed_values(instance: Any, attribute: attrs.Attribute[Any], value: tuple[int, ...]) -> None:
+    if not value or any(isinstance(v, bool) or not isinstance(v, int) for v in value):
+        raise ValueError(f"{attribute.name} must hold at least one integer, got {list(value)}")
+
+
 @attrs.frozen
 class BenchConfig:
     """What to measure: which samplers at which steps, on how many sequences, scored how."""
@@ -78,7 +87,8 @@ class BenchConfig:
         default=DEFAULT_METRICS, converter=_str_tuple, validator=[_names, attrs.validators.min_len(1)]
     )
     split: str = attrs.field(default="test", validator=attrs.validators.in_(["train", "valid", "test"]))
-    seed: int = attrs.field(default=123, validator=attrs.validators.instance_of(int))
+    seeds: tuple[int, ...] = attrs.field(default=(123,), converter=_unique_in_order, validator=_seed_values)
+    """Noise seeds: every point runs once per seed and reports the mean over seeds and their spread."""
     reference_limit: int | None = attrs.field(
         default=None, validator=attrs.validators.optional([attrs.validators.instance_of(int), attrs.validators.ge(1)])
     )
@@ -212,10 +222,14 @@ def run_bench(models: BenchModels, config: BenchConfig, reporter: BenchReporter 
         model = models.teacher if point.model == "teacher" else models.student
         assert model is not None
         label = f"[{index}/{len(points)}] {point.label}"
-        out = _timed(models, model, point.sampler, data, config.batch_size, config.seed, report, label)
-        row = _measure(point.model, point.name, point.steps, point.sampler.nfe(), out, data, metrics, models)
-        row["outputs"] = f"outputs/{point.stem}.json"
-        outputs[point.stem] = out.rows
+        runs: list[tuple[int, Generated]] = []
+        for seed in config.seeds:
+            seed_label = label if len(config.seeds) == 1 else f"{label}, seed {seed}"
+            runs.append((seed, _timed(models, model, point.sampler, data, config.batch_size, seed, report, seed_label)))
+        row = _measure(point.model, point.name, point.steps, point.sampler.nfe(), runs, data, metrics, models)
+        stems = [output_stem(point.stem, seed, config.seeds) for seed, _ in runs]
+        row["outputs"] = [f"outputs/{stem}.json" for stem in stems]
+        outputs.update({stem: out.rows for stem, (_, out) in zip(stems, runs, strict=True)})
         rows.append(row)
         report.note(_line(label, row))
 
@@ -234,7 +248,7 @@ def run_bench(models: BenchModels, config: BenchConfig, reporter: BenchReporter 
             "split": config.split,
             "sequences": len(data),
             "batch_size": config.batch_size,
-            "seed": config.seed,
+            "seeds": list(config.seeds),
             "metrics": list(metrics),
             "num_timesteps": total,
         },
@@ -262,33 +276,65 @@ def _timed(
         return generate(model, wrapped, models.schedule, models.dataset, data, batch_size, seed, models.device)
 
 
+def output_stem(stem: str, seed: int, seeds: Sequence[int]) -> str:
+    """A point's output file: its stem alone with one seed, one file per seed (``_seedN``) with several."""
+    return stem if len(seeds) == 1 else f"{stem}_seed{seed}"
+
+
+def mean_and_spread(values: Sequence[float]) -> tuple[float, float | None]:
+    """The mean and the sample standard deviation (None for a single value: one seed has no spread)."""
+    mean = sum(values) / len(values)
+    if len(values) < 2:
+        return mean, None
+    return mean, (sum((v - mean) ** 2 for v in values) / (len(values) - 1)) ** 0.5
+
+
 def _measure(
     model: str,
     sampler: str,
     steps: int,
     nfe: int,
-    out: Generated,
+    runs: Sequence[tuple[int, Generated]],
     data: Batch,
     metrics: dict[str, Metric],
     models: BenchModels,
 ) -> dict[str, Any]:
-    count = len(out.rows)
+    """One point over its seeds: scores per seed, their mean and spread, and time over every sequence made."""
     tok = models.dataset.tokenizer
-    seconds = max(out.seconds, 1e-12)
     specials = {tok.pad_id, tok.cls_id, tok.sep_id}
-    return {
+    count = len(runs[0][1].rows)
+    generated = count * len(runs)
+    seconds = sum(out.seconds for _, out in runs)
+    per_seed: list[dict[str, Any]] = [
+        {
+            "seed": seed,
+            "seconds": out.seconds,
+            "metrics": score(out.rows, metrics),
+            "degeneration": degeneration(out.ids, data.slice(0, count).input_mask, tok.pad_id, specials),
+        }
+        for seed, out in runs
+    ]
+    summaries = {name: mean_and_spread([r["metrics"][name] for r in per_seed]) for name in per_seed[0]["metrics"]}
+    row: dict[str, Any] = {
         "model": model,
         "sampler": sampler,
         "steps": steps,
         "nfe": nfe,
         "sequences": count,
-        "seconds": out.seconds,
-        "seconds_per_seq": seconds / count,
-        "seqs_per_s": count / seconds,
+        "seeds": [seed for seed, _ in runs],
+        "seconds": seconds,
+        "seconds_per_seq": max(seconds, 1e-12) / generated,
+        "seqs_per_s": generated / max(seconds, 1e-12),
         "speedup": None,
-        "metrics": score(out.rows, metrics),
-        "degeneration": degeneration(out.ids, data.slice(0, count).input_mask, tok.pad_id, specials),
+        "metrics": {name: mean for name, (mean, _) in summaries.items()},
+        "degeneration": {
+            key: sum(r["degeneration"][key] for r in per_seed) / len(per_seed) for key in per_seed[0]["degeneration"]
+        },
     }
+    if len(runs) > 1:
+        row["metrics_sd"] = {name: sd for name, (_, sd) in summaries.items()}
+        row["per_seed"] = per_seed
+    return row
 
 
 def _line(label: str, row: dict[str, Any]) -> str:
@@ -320,7 +366,7 @@ def _warm_up(
         model = models.teacher if point.model == "teacher" else models.student
         assert model is not None
         label = f"warm-up {point.label}"
-        _timed(models, model, point.sampler, part, size, config.seed, report, label)
+        _timed(models, model, point.sampler, part, size, config.seeds[0], report, label)
     report.note(f"warmed up {len(calls)} sampler(s), untimed")
 
 
@@ -347,17 +393,19 @@ def _reference(
     size = min(ref_count, config.batch_size)
     sampler = make_sampler(REFERENCE_SAMPLER, total)
     label = f"reference teacher {REFERENCE_SAMPLER} {total} steps"
-    out = _timed(models, models.teacher, sampler, part, size, config.seed, report, label)
-    row = _measure("teacher", REFERENCE_SAMPLER, total, sampler.nfe(), out, part, metrics, models)
+    seed = config.seeds[0]
+    out = _timed(models, models.teacher, sampler, part, size, seed, report, label)
+    row = _measure("teacher", REFERENCE_SAMPLER, total, sampler.nfe(), [(seed, out)], part, metrics, models)
     stem = f"reference_{REFERENCE_SAMPLER}_step{total}"
     outputs[stem] = out.rows
+    seeds_note = f", with seed {seed} only" if len(config.seeds) > 1 else ""
     how = (
         f"not in the ladder, so timed separately on the first {ref_count} of the {len(data)} sequences "
-        f"(batch {size}), after a warm-up; its scores cover those {ref_count} sequences only"
+        f"(batch {size}{seeds_note}), after a warm-up; its scores cover those {ref_count} sequences only"
     )
     report.note(f"{label}: {row['seconds_per_seq']:.4g} s/seq ({how})")
-    kept = {k: row[k] for k in (*REFERENCE_KEYS, "metrics")}
-    return {**kept, "in_ladder": False, "how": how, "outputs": f"outputs/{stem}.json"}
+    kept = {k: row[k] for k in (*REFERENCE_KEYS, "seeds", "metrics")}
+    return {**kept, "in_ladder": False, "how": how, "outputs": [f"outputs/{stem}.json"]}
 
 
 def _environment(device: torch.device) -> dict[str, Any]:

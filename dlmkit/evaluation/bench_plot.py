@@ -22,29 +22,47 @@ def plot_metric(summary: Mapping[str, Any]) -> str:
     return "bleu" if "bleu" in metrics else metrics[0]
 
 
+def _spread(point: Mapping[str, Any], metric: str) -> float:
+    """The standard deviation over seeds, drawn as an error bar; 0 with one seed."""
+    value = point.get("metrics_sd", {}).get(metric)
+    return float(value) if value is not None else 0.0
+
+
 def plot_bench(summary: Mapping[str, Any], path: Path, metric: str | None = None) -> Path:
-    """One line per teacher sampler, one marker per student step count, the copy-source line dashed."""
+    """One line per teacher sampler, one marker per student step count, the copy-source line dashed.
+
+    With several seeds every point is the mean, with a bar of one standard deviation over seeds.
+    """
     metric = metric or plot_metric(summary)
     figure = Figure(figsize=(7.0, 4.5), layout="constrained")
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
     axes.set_xscale("log")
-    teacher: dict[str, list[tuple[int, float]]] = {}
+    teacher: dict[str, list[tuple[int, float, float]]] = {}
     for point in summary["points"]:
         if point["model"] == "teacher":
-            teacher.setdefault(point["sampler"], []).append((point["nfe"], point["metrics"][metric]))
+            entry = (point["nfe"], point["metrics"][metric], _spread(point, metric))
+            teacher.setdefault(point["sampler"], []).append(entry)
     colors: dict[str, Any] = {}
     for name, values in teacher.items():
         values.sort()
-        (line,) = axes.plot(
-            [v[0] for v in values], [v[1] for v in values], marker="o", markersize=4, label=f"teacher {name}"
+        line = axes.errorbar(
+            [v[0] for v in values],
+            [v[1] for v in values],
+            yerr=[v[2] for v in values],
+            marker="o",
+            markersize=4,
+            capsize=2,
+            label=f"teacher {name}",
         )
-        colors[name] = line.get_color()
+        colors[name] = line.lines[0].get_color()
     students = [p for p in summary["points"] if p["model"] == "student"]
     for index, point in enumerate(sorted(students, key=lambda p: p["nfe"])):
-        axes.plot(
+        axes.errorbar(
             [point["nfe"]],
             [point["metrics"][metric]],
+            yerr=[_spread(point, metric)],
+            capsize=3,
             linestyle="none",
             marker=STUDENT_MARKERS[index % len(STUDENT_MARKERS)],
             markersize=11,

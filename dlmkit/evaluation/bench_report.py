@@ -16,8 +16,17 @@ def _row(cells: Sequence[str]) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
-def _scores(values: Mapping[str, float], metrics: Sequence[str]) -> list[str]:
-    return [_num(values.get(name), ".4f") for name in metrics]
+def _scores(
+    values: Mapping[str, float], metrics: Sequence[str], spread: Mapping[str, float] | None = None
+) -> list[str]:
+    """Each score, as ``mean ± sd`` over seeds when the point ran with several."""
+    cells = []
+    for name in metrics:
+        cell = _num(values.get(name), ".4f")
+        if spread is not None and isinstance(spread.get(name), int | float):
+            cell += f" ± {spread[name]:.4f}"
+        cells.append(cell)
+    return cells
 
 
 def speedup_text(value: float) -> str:
@@ -33,6 +42,13 @@ def _timing(entry: Mapping[str, Any], speedup: Any) -> list[str]:
     ]
 
 
+def _seeds_text(seeds: Sequence[int]) -> str:
+    if len(seeds) == 1:
+        return f"seed {seeds[0]}"
+    listed = ", ".join(str(s) for s in seeds)
+    return f"seeds {listed} (scores: mean ± sample standard deviation over the {len(seeds)} seeds; time over all)"
+
+
 def render_markdown(summary: Mapping[str, Any]) -> str:
     """A table (one row per point, the reference and the copy-source baseline) plus the conditions."""
     config = summary["config"]
@@ -46,7 +62,7 @@ def render_markdown(summary: Mapping[str, Any]) -> str:
         lines.append(f"- source: {source.get('kind', '')} `{source.get('path', '')}`")
     lines += [
         f"- data: {config['split']} split, first {config['sequences']} sequences, batch size {config['batch_size']}, "
-        f"seed {config['seed']}",
+        f"{_seeds_text(config['seeds'])}",
         f"- machine: {env['device_name']} ({env['device']}), {env['threads']} CPU threads, torch {env['torch']}, "
         f"dlmkit {env['dlmkit']}, {env['date']}",
         f"- speed-up reference: teacher {ref['sampler']} at {ref['steps']} steps, {ref['seconds_per_seq']:.4g} s per "
@@ -57,7 +73,8 @@ def render_markdown(summary: Mapping[str, Any]) -> str:
     lines += [_row(header), _row(["---"] * 2 + ["---:"] * (len(header) - 2))]
     for point in summary["points"]:
         cells = [point["model"], point["sampler"], str(point["steps"]), str(point["nfe"])]
-        lines.append(_row(cells + _scores(point["metrics"], metrics) + _timing(point, point["speedup"])))
+        scores = _scores(point["metrics"], metrics, point.get("metrics_sd"))
+        lines.append(_row(cells + scores + _timing(point, point["speedup"])))
     if not ref["in_ladder"]:
         cells = [f"teacher (first {ref['sequences']})", ref["sampler"], str(ref["steps"]), str(ref["nfe"])]
         lines.append(_row(cells + _scores(ref.get("metrics", {}), metrics) + _timing(ref, 1.0)))

@@ -55,10 +55,16 @@ class Tokenizer(Protocol):
 
 @runtime_checkable
 class Dataset(Protocol):
-    """A source of packed condition/target pairs for the splits ``train``, ``valid`` and ``test``."""
+    """A source of packed condition/target pairs for the splits ``train``, ``valid`` and ``test``.
 
-    tokenizer: Tokenizer
+    Construction should only locate the inputs (a ``UserError`` naming each missing one) and leave
+    reading them to first use: ``dlmkit validate`` builds the data set to check its files.
+    """
+
     seq_len: int
+
+    @property
+    def tokenizer(self) -> Tokenizer: ...
 
     def split(self, name: str) -> Batch:
         """All examples of a split, packed, in file order."""

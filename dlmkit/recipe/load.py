@@ -312,10 +312,11 @@ class RecipeLoader:
                 )
 
     def check_builds(self, refs: dict[str, Any], stages: list[Any]) -> None:
-        """Build the light components now (schedule, injector, sampler, each stage's objective): a plugin
-        whose factory fails or returns something that lacks a member of its interface is found before
-        any stage trains.  Datasets, teachers and metrics load data or weights and are built by the run."""
-        light = [(f"[{t}]", refs[t]) for t in ("schedule", "injector", "sampler")]
+        """Build the light components now (data set, schedule, injector, sampler, each stage's objective): a
+        plugin whose factory fails or returns something that lacks a member of its interface, or a data file
+        that is missing, is found before any stage trains.  A data set only locates its files when built (it
+        reads them on first use); teachers and metrics load weights and are built by the run."""
+        light = [(f"[{t}]", refs[t]) for t in ("data", "schedule", "injector", "sampler")]
         for s in stages:
             light += [
                 (f'[[stage]] "{s.name}" {field.name}', getattr(s.params, field.name))
@@ -326,7 +327,8 @@ class RecipeLoader:
             try:
                 self.registry.build(ref.kind, ref.name, ref.params, **BUILD_CHECK_CONTEXT.get(ref.kind, {}))
             except UserError as exc:
-                self.problems.append(Problem(where, str(exc)))
+                message = str(exc)
+                self.problems.append(Problem(where, message.removeprefix(f"{where} ")))
             except Exception as exc:
                 self.problems.append(
                     Problem(where, f"building {ref.kind} '{ref.name}' failed: {type(exc).__name__}: {exc}")
@@ -344,6 +346,13 @@ class RecipeLoader:
         for where, key, path, hint in paths:
             if not Path(path).exists():
                 self.problems.append(Problem(where, f"'{key}': no such file {path}", hint))
+            elif key == "checkpoint":
+                from dlmkit.storage.teacher_files import check_teacher_file
+
+                try:
+                    check_teacher_file(Path(path))
+                except UserError as exc:
+                    self.problems.append(Problem(where, f"'{key}': {exc}"))
 
     def check_requires(self, requires: list[str]) -> None:
         for requirement in requires:

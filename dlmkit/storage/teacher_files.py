@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import attrs
 import torch
 
 from dlmkit.errors import CheckpointError, Problem
@@ -70,6 +71,44 @@ def build_teacher(component: str, config: Mapping[str, Any], vocab_size: int, se
     return teacher
 
 
+@attrs.frozen
+class TeacherHeader:
+    """What a dlmkit teacher file says about the network it holds, read without the weights."""
+
+    component: str
+    config: dict[str, Any]
+    vocab_size: int
+    seq_len: int
+
+
+def read_teacher_header(path: Path) -> TeacherHeader:
+    """The metadata of a dlmkit teacher file; a damaged or foreign file is a ``CheckpointError`` naming it."""
+    meta = read_metadata(path)
+    if meta.get("format") != FORMAT:
+        raise CheckpointError(f"{path}: not a dlmkit teacher file (no '{FORMAT}' metadata)")
+    try:
+        config = json.loads(meta["config"])
+        if not isinstance(config, dict):
+            raise ValueError(f"config is a JSON {type(config).__name__}, not an object")
+        return TeacherHeader(meta["component"], config, int(meta["vocab_size"]), int(meta["seq_len"]))
+    except (KeyError, ValueError) as exc:
+        raise CheckpointError(
+            f"{path}: damaged teacher metadata ({type(exc).__name__}: {exc}); "
+            "a dlmkit teacher file holds 'component', a JSON 'config', 'vocab_size' and 'seq_len'"
+        ) from None
+
+
+def check_teacher_file(path: Path) -> None:
+    """What loading would find wrong short of the weights: the header, the plugin and its config, with the
+    network built on the meta device (no memory, no time); files of plugin formats are left to load time."""
+    candidate = path / TEACHER_FILE if path.is_dir() else path
+    if candidate.suffix != ".safetensors" or not candidate.is_file():
+        return
+    header = read_teacher_header(candidate)
+    with torch.device("meta"):
+        build_teacher(header.component, header.config, header.vocab_size, header.seq_len, str(candidate))
+
+
 def load_teacher(path: str | Path) -> Teacher:
     """Load a teacher from a dlmkit checkpoint, or from a format a plugin reads (official DiffuSeq ``.pt``).
 
@@ -80,18 +119,8 @@ def load_teacher(path: str | Path) -> Teacher:
         raise CheckpointError(f"{source}: no such file or folder")
     candidate = source / TEACHER_FILE if source.is_dir() else source
     if candidate.suffix == ".safetensors" and candidate.is_file():
-        meta = read_metadata(candidate)
-        if meta.get("format") != FORMAT:
-            raise CheckpointError(f"{candidate}: not a dlmkit teacher file (no '{FORMAT}' metadata)")
-        try:
-            component, config = meta["component"], json.loads(meta["config"])
-            vocab_size, seq_len = int(meta["vocab_size"]), int(meta["seq_len"])
-        except (KeyError, ValueError) as exc:
-            raise CheckpointError(
-                f"{candidate}: damaged teacher metadata ({type(exc).__name__}: {exc}); "
-                "a dlmkit teacher file holds 'component', a JSON 'config', 'vocab_size' and 'seq_len'"
-            ) from None
-        teacher = build_teacher(component, config, vocab_size, seq_len, str(candidate))
+        header = read_teacher_header(candidate)
+        teacher = build_teacher(header.component, header.config, header.vocab_size, header.seq_len, str(candidate))
         load_module(teacher, candidate)  # type: ignore[arg-type]
     else:
         from dlmkit.plugins import get_plugins
