@@ -113,6 +113,11 @@ def test_markdown_has_a_row_per_point_the_reference_and_the_baseline(bench: Path
     assert len(body) == 7 + 1 + 1  # points, reference timed apart, copy source
     assert body[-1].startswith("| copy source |")
     assert any(line.startswith("| teacher (first 2) | ancestral | 2000 | 2000 |") for line in body)
+    # each student point is placed against every teacher curve, in the table's page and in bench.json
+    placed = summary(bench)["student_vs_teacher"]
+    assert [(e["sampler"], e["steps"]) for e in placed] == [("one_step", 1), ("student_multistep", 2)]
+    assert all({c["sampler"] for c in e["curves"]} == {"ddim", "ancestral"} for e in placed)
+    assert text.count("\n- student ") == 2 and "Student against the teacher's curves" in text
 
 
 def test_full_chain_in_the_ladder_is_its_own_reference(run: Path) -> None:

@@ -22,6 +22,7 @@ import torch
 
 from dlmkit.data.decoding import reference_texts, source_texts
 from dlmkit.errors import UserError
+from dlmkit.evaluation.bench_compare import headline_metric, student_vs_teacher
 from dlmkit.inference.generation import Generated, degeneration, generate, score
 from dlmkit.inference.metric_set import registered_metrics
 from dlmkit.inference.progress_sampler import ProgressSampler
@@ -258,6 +259,7 @@ def run_bench(models: BenchModels, config: BenchConfig, reporter: BenchReporter 
         "baseline": {"name": "copy_source", "sequences": len(data), "metrics": score(baseline_rows, metrics)},
         "skipped": skipped,
     }
+    summary["student_vs_teacher"] = student_vs_teacher(summary, headline_metric(summary))
     return BenchResult(summary, outputs)
 
 

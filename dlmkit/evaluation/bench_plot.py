@@ -13,13 +13,9 @@ from typing import Any
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from dlmkit.evaluation.bench_compare import headline_metric
+
 STUDENT_MARKERS = ("*", "D", "s", "^", "v", "P", "X")
-
-
-def plot_metric(summary: Mapping[str, Any]) -> str:
-    """BLEU when it was measured, else the first metric."""
-    metrics = list(summary["config"]["metrics"])
-    return "bleu" if "bleu" in metrics else metrics[0]
 
 
 def _spread(point: Mapping[str, Any], metric: str) -> float:
@@ -33,7 +29,7 @@ def plot_bench(summary: Mapping[str, Any], path: Path, metric: str | None = None
 
     With several seeds every point is the mean, with a bar of one standard deviation over seeds.
     """
-    metric = metric or plot_metric(summary)
+    metric = metric or headline_metric(summary)
     figure = Figure(figsize=(7.0, 4.5), layout="constrained")
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from dlmkit.evaluation.bench_compare import describe, headline_metric, student_vs_teacher
+
 DASH = "-"
 
 
@@ -87,6 +89,10 @@ def render_markdown(summary: Mapping[str, Any]) -> str:
         "",
         f"Timing: {summary['timing']}.",
     ]
+    comparisons = student_vs_teacher(summary, headline_metric(summary))
+    if comparisons and any(e["curves"] for e in comparisons):
+        lines += ["", "Student against the teacher's curves (means over seeds):", ""]
+        lines += [describe(entry) for entry in comparisons]
     skipped = summary.get("skipped", [])
     if skipped:
         lines += ["", "Skipped:", ""]
