@@ -64,7 +64,7 @@ def test_one_entry_per_point_with_nfe_time_speedup_and_metrics(bench: Path) -> N
     data = summary(bench)
     points = {(p["model"], p["sampler"], p["steps"]): p for p in data["points"]}
     expected = {("teacher", "ddim", s) for s in (1, 2, 4)} | {("teacher", "ancestral", s) for s in (2, 4)}
-    expected |= {("student", "one_step", 1), ("student", "student_multistep", 2)}
+    expected |= {("student", "one_step", 1), ("student", "student_multistep", 2), ("teacher", "one_step", 1)}
     assert set(points) == expected and len(data["points"]) == len(expected)
     # ancestral needs at least 2 steps: the 1-step point is skipped and says why
     assert [(s["sampler"], s["steps"]) for s in data["skipped"]] == [("ancestral", 1)]
@@ -110,7 +110,7 @@ def test_markdown_has_a_row_per_point_the_reference_and_the_baseline(bench: Path
     rows = [line for line in text.splitlines() if line.startswith("| ") and "---" not in line]
     assert rows[0].split(" | ")[:4] == ["| model", "sampler", "steps", "NFE"]
     body = rows[1:]
-    assert len(body) == 7 + 1 + 1  # points, reference timed apart, copy source
+    assert len(body) == 8 + 1 + 1  # points (the control among them), reference timed apart, copy source
     assert body[-1].startswith("| copy source |")
     assert any(line.startswith("| teacher (first 2) | ancestral | 2000 | 2000 |") for line in body)
     # each student point is placed against every teacher curve, in the table's page and in bench.json
@@ -206,3 +206,27 @@ def test_each_seed_is_what_dlmkit_sample_makes_with_it(run: Path, seeded: Path, 
         result = invoke("sample", str(run), *args, "--seed", str(seed), "--out", str(out))
         assert result.exit_code == 0, result.output
         assert out.read_bytes() == expected
+
+
+def test_the_control_is_the_teacher_sampled_as_the_student_is(run: Path, bench: Path, tmp_path: Path) -> None:
+    """The student before distillation: the teacher's one-step prediction at the recipe's t_init."""
+    out = tmp_path / "control.json"
+    args = ["--model", "teacher", "--sampler", "one_step", "--limit", "8", "--batch-size", "4", "--seed", "3"]
+    result = invoke("sample", str(run), *args, "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes() == (bench / "outputs" / "teacher_one_step_step1.json").read_bytes()
+    placed = summary(bench)["student_vs_teacher"][0]
+    control = next(p for p in summary(bench)["points"] if (p["model"], p["sampler"]) == ("teacher", "one_step"))
+    assert placed["control"]["score"] == control["metrics"]["bleu"]
+    assert placed["control"]["gain"] == pytest.approx(placed["score"] - control["metrics"]["bleu"])
+    assert "one_step" not in {c["sampler"] for c in placed["curves"]}
+
+
+def test_no_control_leaves_it_out(run: Path, tmp_path: Path) -> None:
+    args = ["--teacher-steps", "2", "--samplers", "ddim", "--student-steps", "1", "--limit", "2", "--batch-size", "2"]
+    result = invoke("bench", str(run), *args, "--reference-limit", "1", "--no-control", "--out", str(tmp_path / "b"))
+    assert result.exit_code == 0, result.output
+    assert [(p["model"], p["sampler"]) for p in summary(tmp_path / "b")["points"]] == [
+        ("teacher", "ddim"),
+        ("student", "one_step"),
+    ]

@@ -106,6 +106,13 @@ class ConsoleReporter:
     default=None,
     help="When the ladder lacks ancestral at T steps: sequences to time it on [default: one batch].",
 )
+@click.option(
+    "--control/--no-control",
+    default=True,
+    show_default=True,
+    help="With a student: also the teacher's one-step prediction at the student's t_init (the student before "
+    "distillation), to read off what distillation added.",
+)
 @click.option("--split", type=click.Choice(["train", "valid", "test"]), default="test", show_default=True)
 @click.option(
     "--seed",
@@ -133,6 +140,7 @@ def bench_command(
     batch_size: int,
     metrics: str,
     reference_limit: int | None,
+    control: bool,
     split: str,
     seeds: tuple[int, ...],
     out: Path | None,
@@ -159,6 +167,7 @@ def bench_command(
         split=split,
         seeds=seeds,
         reference_limit=reference_limit,
+        control=control,
     )
     for name in config.samplers:
         get_registry().get("sampler", name)  # fail on a typo before loading anything

@@ -26,10 +26,10 @@ from dlmkit.evaluation.bench_compare import headline_metric, student_vs_teacher
 from dlmkit.inference.generation import Generated, degeneration, generate, score
 from dlmkit.inference.metric_set import registered_metrics
 from dlmkit.inference.progress_sampler import ProgressSampler
-from dlmkit.inference.sampler_choice import choose_sampler, make_sampler, sampler_name
+from dlmkit.inference.sampler_choice import STUDENT_ONE_STEP, choose_sampler, make_sampler, sampler_name
 from dlmkit.interfaces import Batch, Dataset, Denoiser, Metric, NoiseSchedule, Sampler
 from dlmkit.plugins import get_registry
-from dlmkit.recipe.schema import DEFAULT_METRICS, ComponentRef
+from dlmkit.recipe.schema import DEFAULT_METRICS, ComponentRef, sampler_t_init
 
 DEFAULT_TEACHER_STEPS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000)
 DEFAULT_TEACHER_SAMPLERS = ("ancestral", "ddim", "ddim_gap", "dpm_solver_pp")
@@ -90,6 +90,9 @@ class BenchConfig:
     split: str = attrs.field(default="test", validator=attrs.validators.in_(["train", "valid", "test"]))
     seeds: tuple[int, ...] = attrs.field(default=(123,), converter=_unique_in_order, validator=_seed_values)
     """Noise seeds: every point runs once per seed and reports the mean over seeds and their spread."""
+    control: bool = attrs.field(default=True, validator=attrs.validators.instance_of(bool))
+    """With a student: also the teacher's one-step prediction at the student's ``t_init`` (the student before
+    distillation), so that what distillation itself added can be read off the same table."""
     reference_limit: int | None = attrs.field(
         default=None, validator=attrs.validators.optional([attrs.validators.instance_of(int), attrs.validators.ge(1)])
     )
@@ -162,6 +165,7 @@ def plan_points(config: BenchConfig, models: BenchModels) -> tuple[list[Planned]
     for name in config.samplers:
         registry.get("sampler", name)  # an unknown name fails here, before anything runs
     total = models.schedule.num_timesteps
+    t_init = sampler_t_init(models.student_sampler)
     points: list[Planned] = []
     skipped: list[dict[str, Any]] = []
     for name in config.samplers:
@@ -171,9 +175,12 @@ def plan_points(config: BenchConfig, models: BenchModels) -> tuple[list[Planned]
                 skipped.append({"model": "teacher", "sampler": name, "steps": steps, "reason": reason})
                 continue
             try:
-                points.append(Planned("teacher", make_sampler(name, steps), steps))
+                points.append(Planned("teacher", make_sampler(name, steps, t_init), steps))
             except UserError as exc:
                 skipped.append({"model": "teacher", "sampler": name, "steps": steps, "reason": str(exc)})
+    planned = {(p.name, p.steps) for p in points}
+    if config.control and models.student is not None and (STUDENT_ONE_STEP, 1) not in planned:
+        points.append(Planned("teacher", make_sampler(STUDENT_ONE_STEP, None, t_init), 1))
     for steps in config.student_steps:
         if models.student is None:
             skipped.append({"model": "student", "sampler": "", "steps": steps, "reason": "no student in this source"})

@@ -10,6 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from dlmkit.inference.sampler_choice import STUDENT_ONE_STEP
+
+CONTROL_SAMPLER = STUDENT_ONE_STEP
+"""A teacher point with the student's own sampler is the student before distillation: the control."""
+
 
 def headline_metric(summary: Mapping[str, Any]) -> str:
     """BLEU when it was measured, else the first metric: what the plot draws and the comparison uses."""
@@ -23,10 +28,16 @@ def _score(point: Mapping[str, Any], metric: str) -> tuple[float, float | None]:
 
 def student_vs_teacher(summary: Mapping[str, Any], metric: str) -> list[dict[str, Any]]:
     """For every student point and teacher sampler: the fewest steps whose mean score reaches the student's
-    (``None`` when no step of the ladder does), the sampler's best point, and the full-chain reference."""
+    (``None`` when no step of the ladder does), the sampler's best point, the full-chain reference, and
+    the control (the teacher sampled as the student is), from which distillation's own gain is read."""
     teacher: dict[str, list[Mapping[str, Any]]] = {}
+    control = None
     for point in summary["points"]:
-        if point["model"] == "teacher" and metric in point["metrics"]:
+        if point["model"] != "teacher" or metric not in point["metrics"]:
+            continue
+        if point["sampler"] == CONTROL_SAMPLER:
+            control = point
+        else:
             teacher.setdefault(point["sampler"], []).append(point)
     reference = summary.get("reference", {})
     ref_score = reference.get("metrics", {}).get(metric) if not reference.get("in_ladder", True) else None
@@ -61,6 +72,9 @@ def student_vs_teacher(summary: Mapping[str, Any], metric: str) -> list[dict[str
         }
         if ref_score is not None:
             entry["reference"] = {"steps": reference["steps"], "score": float(ref_score)}
+        if control is not None:
+            start, start_sd = _score(control, metric)
+            entry["control"] = {"score": start, "sd": start_sd, "gain": mean - start}
         found.append(entry)
     return found
 
@@ -70,7 +84,7 @@ def _with_sd(value: float, sd: float | None) -> str:
 
 
 def describe(entry: Mapping[str, Any]) -> str:
-    """One Markdown bullet: the student point, then each teacher curve, then the full-chain reference."""
+    """One Markdown bullet: the student point, each teacher curve, the full-chain reference, the control."""
     steps = entry["steps"]
     head = f"student {entry['sampler']} ({steps} step{'s' if steps != 1 else ''}): {entry['metric']} " + _with_sd(
         entry["score"], entry["sd"]
@@ -87,9 +101,15 @@ def describe(entry: Mapping[str, Any]) -> str:
                 f"teacher {curve['sampler']} reaches it at {curve['matched_at_steps']} steps "
                 f"({curve['matched_score']:.4f}; {best})"
             )
-    text = f"- {head}. " + "; ".join(parts) + "."
+    text = f"- {head}. " + "; ".join(parts) + ("." if parts else "")
     if "reference" in entry:
         ref = entry["reference"]
         side = "above" if entry["score"] > ref["score"] else "below"
         text += f" It is {side} the {ref['steps']}-step reference ({ref['score']:.4f})."
+    if "control" in entry:
+        control = entry["control"]
+        text += (
+            f" Against where distillation started (the teacher's one-step prediction at the same t_init, "
+            f"{_with_sd(control['score'], control['sd'])}): {control['gain']:+.4f}."
+        )
     return text

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from dlmkit.evaluation.bench_compare import describe, headline_metric, student_vs_teacher
+from dlmkit.evaluation.bench_compare import CONTROL_SAMPLER, describe, headline_metric, student_vs_teacher
 
 DASH = "-"
 
@@ -42,6 +42,16 @@ def _timing(entry: Mapping[str, Any], speedup: Any) -> list[str]:
         _num(entry.get("seqs_per_s"), ".4g"),
         speedup_text(speedup) if isinstance(speedup, int | float) else DASH,
     ]
+
+
+CONTROL_NOTE = (
+    " teacher one_step: the teacher's one-step prediction at the student's t_init, i.e. the student before "
+    "distillation (a control: the student minus this row is what distillation added)."
+)
+
+
+def _is_control(point: Mapping[str, Any]) -> bool:
+    return bool(point["model"] == "teacher" and point["sampler"] == CONTROL_SAMPLER)
 
 
 def _seeds_text(seeds: Sequence[int]) -> str:
@@ -85,7 +95,8 @@ def render_markdown(summary: Mapping[str, Any]) -> str:
     lines += [
         "",
         "NFE: network evaluations per sequence. s/seq: seconds per sequence; seq/s: sequences per second; speed-up: "
-        "the reference's s/seq over the row's. copy source: the condition itself scored as the output.",
+        "the reference's s/seq over the row's. copy source: the condition itself scored as the output."
+        + (CONTROL_NOTE if any(_is_control(p) for p in summary["points"]) else ""),
         "",
         f"Timing: {summary['timing']}.",
     ]
