@@ -13,7 +13,7 @@ from typing import Any
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from dlmkit.evaluation.bench_compare import headline_metric
+from dlmkit.evaluation.bench_compare import CONTROL_SAMPLER, headline_metric
 
 STUDENT_MARKERS = ("*", "D", "s", "^", "v", "P", "X")
 
@@ -30,7 +30,7 @@ def plot_bench(summary: Mapping[str, Any], path: Path, metric: str | None = None
     With several seeds every point is the mean, with a bar of one standard deviation over seeds.
     """
     metric = metric or headline_metric(summary)
-    figure = Figure(figsize=(7.0, 4.5), layout="constrained")
+    figure = Figure(figsize=(10.0, 4.5), layout="constrained")
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
     axes.set_xscale("log")
@@ -49,7 +49,7 @@ def plot_bench(summary: Mapping[str, Any], path: Path, metric: str | None = None
             marker="o",
             markersize=4,
             capsize=2,
-            label=f"teacher {name}",
+            label=f"teacher {name}" + (" (the student before distillation)" if name == CONTROL_SAMPLER else ""),
         )
         colors[name] = line.lines[0].get_color()
     students = [p for p in summary["points"] if p["model"] == "student"]
@@ -77,13 +77,19 @@ def plot_bench(summary: Mapping[str, Any], path: Path, metric: str | None = None
             color=colors.get(ref["sampler"], "black"),
             label=f"teacher {ref['sampler']} {ref['steps']} (first {ref['sequences']} only)",
         )
-    axes.axhline(summary["baseline"]["metrics"][metric], linestyle="--", color="gray", label="copy source")
+    baseline = float(summary["baseline"]["metrics"][metric])
+    low, high = axes.get_ylim()
+    if baseline > high + (high - low):
+        # far above every model: drawing it would squeeze the curves into a strip, so it is named instead
+        axes.plot([], [], linestyle="--", color="gray", label=f"copy source ({baseline:.4f}, above the axis)")
+    else:
+        axes.axhline(baseline, linestyle="--", color="gray", label="copy source")
     axes.set_xlabel("NFE (network evaluations per sequence, log scale)")
     axes.set_ylabel(metric)
     config = summary["config"]
     axes.set_title(f"{metric} against NFE, {config['split']} split, {config['sequences']} sequences")
     axes.grid(True, which="both", alpha=0.3)
-    axes.legend(fontsize="small", loc="best")
+    axes.legend(fontsize="small", loc="center left", bbox_to_anchor=(1.01, 0.5))
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=120)
     return path
