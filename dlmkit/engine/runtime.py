@@ -45,17 +45,13 @@ def native_cpu_bf16() -> bool:
     return any(flag in flags for flag in ("avx512_bf16", "amx_bf16", "bf16"))
 
 
-def resolve_precision(precision: str, device: torch.device) -> str:
-    """``auto``: bf16 on CUDA and on CPUs with native bf16, fp32 elsewhere; other values as written."""
-    if precision != "auto":
-        return precision
-    return "bf16" if device.type == "cuda" or (device.type == "cpu" and native_cpu_bf16()) else "fp32"
+def precision_choice(precision: str, device: torch.device) -> tuple[str, str, str | None]:
+    """The precision to run in, why (logged at start), and a warning when bf16 was asked for where it is slow.
 
-
-def precision_notes(precision: str, device: torch.device) -> tuple[str, str | None]:
-    """Why this precision was taken (logged at start), and a warning when bf16 was asked for where it is slow."""
-    resolved = resolve_precision(precision, device)
+    ``auto``: bf16 on CUDA and on CPUs with native bf16, fp32 elsewhere; other values as written.
+    """
     native = device.type == "cuda" or (device.type == "cpu" and native_cpu_bf16())
+    resolved = ("bf16" if native else "fp32") if precision == "auto" else precision
     where = "CUDA" if device.type == "cuda" else f"this CPU has {'' if native else 'no '}native bf16"
     reason = f"{resolved} (auto: {where})" if precision == "auto" else f"{resolved} (as the recipe asks)"
     warning = None
@@ -65,7 +61,17 @@ def precision_notes(precision: str, device: torch.device) -> tuple[str, str | No
             "torch emulates it, and a DLM-One step was measured 12-20x slower than in fp32 on such a CPU; "
             'use precision = "auto" or "fp32"'
         )
-    return reason, warning
+    return resolved, reason, warning
+
+
+def resolve_precision(precision: str, device: torch.device) -> str:
+    """``auto``: bf16 on CUDA and on CPUs with native bf16, fp32 elsewhere; other values as written."""
+    return precision_choice(precision, device)[0]
+
+
+def precision_notes(precision: str, device: torch.device) -> tuple[str, str | None]:
+    """Why this precision was taken, and the warning for emulated bf16 (see :func:`precision_choice`)."""
+    return precision_choice(precision, device)[1:]
 
 
 @attrs.define
@@ -100,8 +106,7 @@ class Runtime:
             torch.backends.cudnn.allow_tf32 = spec.tf32
         if spec.deterministic:
             torch.use_deterministic_algorithms(True, warn_only=True)
-        reason, warning = precision_notes(spec.precision, device)
-        precision = resolve_precision(spec.precision, device)
+        precision, reason, warning = precision_choice(spec.precision, device)
         return cls(device, precision, world, spec.compile, reason, warning)
 
     def describe(self) -> str:

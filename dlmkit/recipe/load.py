@@ -154,6 +154,7 @@ class RecipeLoader:
         self.shared_t_init(refs["sampler"], stages)
         self.check_times(refs["schedule"], refs["sampler"], stages)
         self.check_files(teacher, eval_spec)
+        self.check_teacher_header(teacher)
         if not self.problems:
             self.check_builds(refs, stages)
         if self.problems:
@@ -346,13 +347,17 @@ class RecipeLoader:
         for where, key, path, hint in paths:
             if not Path(path).exists():
                 self.problems.append(Problem(where, f"'{key}': no such file {path}", hint))
-            elif key == "checkpoint":
-                from dlmkit.storage.teacher_files import check_teacher_file
 
-                try:
-                    check_teacher_file(Path(path))
-                except UserError as exc:
-                    self.problems.append(Problem(where, f"'{key}': {exc}"))
+    def check_teacher_header(self, teacher: Any) -> None:
+        """A teacher file that exists is read as far as its header, and its network built on the meta device."""
+        if teacher is MISSING or teacher.checkpoint is None or not Path(teacher.checkpoint).exists():
+            return
+        from dlmkit.storage.teacher_files import check_teacher_file
+
+        try:
+            check_teacher_file(Path(teacher.checkpoint))
+        except UserError as exc:
+            self.problems.append(Problem("[teacher]", f"'checkpoint': {exc}"))
 
     def check_requires(self, requires: list[str]) -> None:
         for requirement in requires:

@@ -80,6 +80,15 @@ class TeacherHeader:
     vocab_size: int
     seq_len: int
 
+    def build(self, where: str) -> Teacher:
+        """The network this header describes, with the plugin's freshly initialised weights."""
+        return build_teacher(self.component, self.config, self.vocab_size, self.seq_len, where)
+
+
+def _teacher_file_in(path: Path) -> Path:
+    """A folder names its ``teacher.safetensors``; a file is itself."""
+    return path / TEACHER_FILE if path.is_dir() else path
+
 
 def read_teacher_header(path: Path) -> TeacherHeader:
     """The metadata of a dlmkit teacher file; a damaged or foreign file is a ``CheckpointError`` naming it."""
@@ -101,12 +110,11 @@ def read_teacher_header(path: Path) -> TeacherHeader:
 def check_teacher_file(path: Path) -> None:
     """What loading would find wrong short of the weights: the header, the plugin and its config, with the
     network built on the meta device (no memory, no time); files of plugin formats are left to load time."""
-    candidate = path / TEACHER_FILE if path.is_dir() else path
+    candidate = _teacher_file_in(path)
     if candidate.suffix != ".safetensors" or not candidate.is_file():
         return
-    header = read_teacher_header(candidate)
     with torch.device("meta"):
-        build_teacher(header.component, header.config, header.vocab_size, header.seq_len, str(candidate))
+        read_teacher_header(candidate).build(str(candidate))
 
 
 def load_teacher(path: str | Path) -> Teacher:
@@ -117,10 +125,9 @@ def load_teacher(path: str | Path) -> Teacher:
     source = Path(path)
     if not source.exists():
         raise CheckpointError(f"{source}: no such file or folder")
-    candidate = source / TEACHER_FILE if source.is_dir() else source
+    candidate = _teacher_file_in(source)
     if candidate.suffix == ".safetensors" and candidate.is_file():
-        header = read_teacher_header(candidate)
-        teacher = build_teacher(header.component, header.config, header.vocab_size, header.seq_len, str(candidate))
+        teacher = read_teacher_header(candidate).build(str(candidate))
         load_module(teacher, candidate)  # type: ignore[arg-type]
     else:
         from dlmkit.plugins import get_plugins
