@@ -7,6 +7,7 @@ from dlmkit.cli.bench_command import bench_command
 from dlmkit.cli.components_command import components_command
 from dlmkit.cli.eval_command import make_eval_command
 from dlmkit.cli.inspect_command import inspect_command
+from dlmkit.cli.plot_command import plot_command
 from dlmkit.cli.plugins_command import plugins_command
 from dlmkit.cli.run_command import run_command
 from dlmkit.cli.sample_command import sample_command
@@ -25,6 +26,7 @@ for command in (
     make_eval_command(),
     sample_command,
     bench_command,
+    plot_command,
 ):
     cli.add_command(command)
 

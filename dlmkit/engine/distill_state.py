@@ -14,6 +14,7 @@ import torch
 
 from dlmkit.engine.context import RunContext
 from dlmkit.engine.ema import EMA
+from dlmkit.errors import UserError
 from dlmkit.interfaces import Teacher
 from dlmkit.interfaces.stage import STUDENT_ARTIFACT
 from dlmkit.interfaces.teacher import as_module
@@ -62,6 +63,27 @@ def copy_of(teacher: Teacher, weights: Path | None) -> Teacher:
     return net
 
 
+def network_like(teacher: Teacher, path: str | None, where: str) -> Teacher:
+    """The teacher, or the network in the teacher file ``path``, which must share the teacher's sequence space."""
+    if path is None:
+        return teacher
+    if not Path(path).is_file():
+        raise UserError(f"{where}: no such teacher file {path}")
+    network = load_teacher(Path(path))
+    for key in ("vocab_size", "seq_len", "embed_dim", "num_timesteps"):
+        if getattr(network, key) != getattr(teacher, key):
+            raise UserError(
+                f"{where}: {path} has {key} {getattr(network, key)} but the teacher has {getattr(teacher, key)}; "
+                "a student or psi must live in the teacher's space"
+            )
+    same_table = torch.equal(network.embedding_weight.detach().cpu(), teacher.embedding_weight.detach().cpu())
+    if not same_table:
+        raise UserError(
+            f"{where}: {path} has another embedding table than the teacher; use the file the teacher's table came from"
+        )
+    return network
+
+
 class DistillState:
     """The frozen teacher, the student (and its EMA), psi with its discriminator head, two optimisers
     and the stage's random streams."""
@@ -73,9 +95,11 @@ class DistillState:
         for p in self.teacher.parameters():
             p.requires_grad_(False)
         init = ctx.results[stage.init_student] if stage.init_student != "teacher" else None
-        self.student = copy_of(self.teacher, init.artifacts[STUDENT_ARTIFACT] if init else None).to(device)
+        student_base = network_like(teacher, stage.student_from, f'[[stage]] "{name}" student_from')
+        self.student = copy_of(student_base, init.artifacts[STUDENT_ARTIFACT] if init else None).to(device)
         psi_from = init.artifacts[PSI_ARTIFACT] if (init is not None and stage.init_psi == "previous") else None
-        self.psi = copy_of(self.teacher, psi_from).to(device)
+        psi_base = network_like(teacher, stage.psi_from, f'[[stage]] "{name}" psi_from')
+        self.psi = copy_of(psi_base, psi_from).to(device)
         # psi's discriminator head is part of psi: fresh with a fresh psi, carried over with psi otherwise
         width = feature_width(self.psi, self.teacher.seq_len, self.teacher.embed_dim, device)
         self.head = DiscriminatorHead(width).to(device)

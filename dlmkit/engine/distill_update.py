@@ -17,9 +17,12 @@ from dlmkit.engine.context import RunContext
 from dlmkit.engine.distill_state import DistillState
 from dlmkit.engine.finite_step import step_is_finite
 from dlmkit.errors import TrainingDiverged
+from dlmkit.injectors.positions import target_positions
 from dlmkit.interfaces import Batch, ConditioningInjector, DistillContext, NoiseSchedule, Objective, Teacher
 from dlmkit.interfaces.teacher import as_module
 from dlmkit.objectives.discriminator import DiscriminatorHead
+from dlmkit.objectives.instruments import output_scale, scale_excess
+from dlmkit.objectives.time_law import draw_stage_timesteps
 from dlmkit.samplers.one_step import OneStepParams, OneStepSampler
 from dlmkit.storage.checkpoint import latest_checkpoint
 
@@ -58,17 +61,27 @@ class GeneratorStep(torch.nn.Module):
     Only the student is a sub-module: the teacher and psi are frozen here and stay outside DDP.
     """
 
-    def __init__(self, student: Teacher, generator: OneStepGenerator, objective: Objective):
+    def __init__(self, student: Teacher, generator: OneStepGenerator, objective: Objective, scale_penalty: float = 0.0):
         super().__init__()
         self.student = as_module(student)
         self.objective = objective
         self.generator = generator  # not a Module: the student is registered once, above
+        self.scale_penalty = scale_penalty
 
     def forward(
         self, cond: Batch, z: Tensor, make_context: Callable[[Batch, Tensor], DistillContext]
     ) -> tuple[Tensor, dict[str, float]]:
-        out = self.objective.generator_loss(make_context(cond, self.generator(cond, z)))
-        return out.loss, out.terms
+        x_gen = self.generator(cond, z)
+        out = self.objective.generator_loss(make_context(cond, x_gen))
+        table = self.generator.student.embedding_weight
+        tokens = target_positions(cond.input_mask, x_gen)[..., 0].to(x_gen.dtype)
+        terms = {**out.terms, **output_scale(x_gen, tokens, table)}
+        loss = out.loss
+        if self.scale_penalty > 0.0:
+            excess = scale_excess(x_gen, tokens, table)
+            loss = loss + self.scale_penalty * excess
+            terms["scale_excess"] = float(excess.detach())
+        return loss, terms
 
 
 def _set_requires_grad(params: list[torch.nn.Parameter], flag: bool) -> None:
@@ -96,7 +109,9 @@ class DistillUpdate:
         self.world = world = ctx.runtime.world
         self.lo, self.hi = world.shard(stage.batch_size, f'[[stage]] "{name}" batch_size')
         self.psi_step = world.wrap(PsiStep(state.psi, state.head, objective), self.device)
-        self.generator_step = world.wrap(GeneratorStep(state.student, generator, objective), self.device)
+        self.generator_step = world.wrap(
+            GeneratorStep(state.student, generator, objective, stage.scale_penalty), self.device
+        )
         self.train = ctx.dataset.split("train")
         self.bad_in_row = {"psi": 0, "generator": 0}
         self.skipped = 0
@@ -111,8 +126,9 @@ class DistillUpdate:
         return Batch(self.train.input_ids[index], self.train.input_mask[index]).to(self.device)
 
     def sample_t(self, batch: int) -> Tensor:
-        return self.ctx.schedule.sample_timesteps(
-            batch, self.stage.t_min, self.stage.t_max, generator=self.state.objective_rng, device=self.device
+        s = self.stage
+        return draw_stage_timesteps(
+            s.time_law, self.ctx.schedule, batch, s.t_min, s.t_max, self.state.objective_rng, self.device
         )
 
     def context(self, cond: Batch, x_gen: Tensor) -> DistillContext:

@@ -2,7 +2,9 @@
 
 Generates from the validation sources with the stage's ``val_sampler``, scores ``val_metric`` in its
 own direction, logs degeneration signals and the teacher-error proxy, and saves the student, psi and
-the discriminator head whenever the metric improves.
+the discriminator head whenever the metric improves, unless the teacher's error on the student has
+grown past ``keep_max_teacher_error`` times the stage's first reading (the student left the table's
+scale, which a rounding metric cannot see).
 """
 
 from __future__ import annotations
@@ -28,6 +30,10 @@ if TYPE_CHECKING:
 #: Sources whose teacher error is measured at each validation (a proxy, so a slice is enough).
 TEACHER_ERROR_SOURCES = 64
 
+#: The ``val_metric`` that keeps the student the teacher denoises best (lower is better), read off the
+#: model rather than its text, so it is a validation metric only, not one of ``dlmkit eval``'s.
+TEACHER_ERROR = "teacher_error"
+
 
 class DistillValidator:
     """Scores the student as validated and kept, and saves it when it is the best so far."""
@@ -36,9 +42,11 @@ class DistillValidator:
         self.ctx, self.name, self.stage, self.state, self.t_init = ctx, name, stage, state, t_init
         self.best_dir = best
         self.sampler = make_sampler(stage.val_sampler, t_init=t_init)  # a t_init starts it where training did
-        self.metric: Metric = build("metric", stage.val_metric)
-        self.sign = 1.0 if self.metric.higher_is_better else -1.0
+        # teacher_error scores the model, not its text: it is read off the proxy computed below
+        self.metric: Metric | None = None if stage.val_metric == TEACHER_ERROR else build("metric", stage.val_metric)
+        self.sign = 1.0 if self.metric is not None and self.metric.higher_is_better else -1.0
         self.best_score = -math.inf
+        self.start_error: float | None = None
 
     @property
     def best(self) -> float:
@@ -66,11 +74,23 @@ class DistillValidator:
         tok = ctx.dataset.tokenizer
         signals = degeneration(out.ids, data.input_mask, tok.pad_id, {tok.pad_id, tok.cls_id, tok.sep_id})
         name = self.stage.val_metric
-        value = score(out.rows, {name: self.metric})[name]
-        if self.sign * value > self.best_score:
+        value = teacher_error if self.metric is None else score(out.rows, {name: self.metric})[name]
+        if self.start_error is None:
+            self.start_error = teacher_error
+        ratio = teacher_error / self.start_error if self.start_error > 0 else 1.0
+        limit = self.stage.keep_max_teacher_error
+        keepable = limit is None or ratio <= limit
+        if keepable and self.sign * value > self.best_score:
             self.best_score = self.sign * value
             self.save_best(step)
-        return {f"val_{name}": value, f"best_val_{name}": self.best, "val_teacher_error": teacher_error, **signals}
+        return {
+            f"val_{name}": value,
+            f"best_val_{name}": self.best,
+            "val_teacher_error": teacher_error,
+            "val_teacher_error_ratio": ratio,
+            "val_keepable": float(keepable),
+            **signals,
+        }
 
     def save_best(self, step: int) -> None:
         meta = {"stage": self.name, "step": str(step)}
@@ -79,7 +99,9 @@ class DistillValidator:
         save_module(self.state.head, self.best_dir / HEAD_FILE, meta)
 
     def state_dict(self) -> dict[str, Any]:
-        return {"best_score": self.best_score}
+        return {"best_score": self.best_score, "start_teacher_error": self.start_error}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.best_score = float(state["best_score"] if "best_score" in state else state["best_bleu"])
+        start = state.get("start_teacher_error")
+        self.start_error = None if start is None else float(start)

@@ -36,6 +36,21 @@ def _final_student(ctx: RunContext) -> Denoiser | None:
     return None
 
 
+def _initial_student(ctx: RunContext) -> Denoiser:
+    """What the first distill stage starts its student from: a named teacher file, else the teacher."""
+    for stage in ctx.recipe.stages:
+        start = getattr(stage.params, "student_from", None)
+        if hasattr(stage.params, "objective"):
+            return load_teacher(Path(start)).to(ctx.runtime.device) if start else _require(ctx.teacher)
+    return _require(ctx.teacher)
+
+
+def _require(teacher: Denoiser | None) -> Denoiser:
+    if teacher is None:
+        raise UserError("[eval] initial_student needs a teacher")
+    return teacher
+
+
 class FinalEvaluation:
     """Scores, times and writes the final comparison of a run."""
 
@@ -120,7 +135,8 @@ class FinalEvaluation:
             results["student"] = self.row("student", student, student_sampler, self.subset)
             results["student"]["seconds_per_seq"] = self.time_per_sequence(student, student_sampler)
         if spec.initial_student and ctx.teacher is not None:
-            results["student_initial"] = self.row("student_initial", ctx.teacher, student_sampler, self.subset)
+            initial = _initial_student(ctx)
+            results["student_initial"] = self.row("student_initial", initial, student_sampler, self.subset)
         if spec.teacher_sampler is not None and ctx.teacher is not None:
             values = {"steps": spec.teacher_steps} if spec.teacher_steps is not None else {}
             sampler = build("sampler", spec.teacher_sampler, make_params("sampler", spec.teacher_sampler, **values))
@@ -128,6 +144,10 @@ class FinalEvaluation:
                 results["teacher"] = self.teacher_from_files(spec.teacher_outputs)
             else:
                 results["teacher"] = self.row("teacher", ctx.teacher, sampler, self.subset)
+            if spec.teacher_unrounded:
+                params = make_params("sampler", spec.teacher_sampler, rounding=False, **values)
+                unrounded = build("sampler", spec.teacher_sampler, params)
+                results["teacher_unrounded"] = self.row("teacher_unrounded", ctx.teacher, unrounded, self.subset)
             results["teacher"]["seconds_per_seq"] = self.time_per_sequence(ctx.teacher, sampler)
             results["teacher"]["nfe"] = sampler.nfe()  # after a run, so samplers whose count depends on T know it
         if "student" in results and "teacher" in results:

@@ -18,6 +18,7 @@ from dlmkit.objectives.adversarial import generator_adversarial_loss, generator_
 from dlmkit.objectives.dsm import dsm_loss
 from dlmkit.objectives.gan import dmd2_discriminator_loss
 from dlmkit.objectives.generator_view import generator_view
+from dlmkit.objectives.instruments import psi_advantage
 from dlmkit.objectives.masking import masked_mean
 from dlmkit.objectives.params import boolean, non_negative, positive, update_ratio
 from dlmkit.objectives.psi_view import psi_view
@@ -82,6 +83,7 @@ class Dmd:
             "dmd_grad": float(masked_mean(grad.abs(), view.weights).mean().item()),
             "dmd_norm": float(norm.mean().item()),
             "t_mean": float(view.t.float().mean().item()),
+            **psi_advantage(view),
         }
         if self.uses_real_data:
             ones = torch.ones(x_g.shape[0], dtype=x_g.dtype, device=x_g.device)

@@ -15,8 +15,9 @@ from dlmkit.interfaces.objective import DistillContext, LossOutput
 from dlmkit.objectives.dsm import dsm_loss
 from dlmkit.objectives.finite import finite_sum
 from dlmkit.objectives.generator_view import GeneratorView, generator_view
+from dlmkit.objectives.instruments import psi_advantage
 from dlmkit.objectives.masking import masked_mean, masked_sum
-from dlmkit.objectives.params import finite_number, positive
+from dlmkit.objectives.params import finite_number, positive, update_ratio
 from dlmkit.objectives.psi_view import psi_view
 from dlmkit.objectives.weighting import (
     GENERATOR_WEIGHTINGS,
@@ -44,6 +45,8 @@ class SidParams:
     sigma_data: float = attrs.field(default=0.5, validator=positive)
     lambda_g: float = attrs.field(default=1.0, validator=positive)
     lambda_psi: float = attrs.field(default=1.0, validator=positive)
+    generator_every: int = attrs.field(default=1, validator=update_ratio)
+    """psi updates per generator update: 1 is SiD's; more keeps psi ahead of a student that moves (two time scales)."""
 
 
 @attrs.frozen
@@ -82,13 +85,13 @@ def sid_generator_loss(view: GeneratorView, alpha: float, w: Tensor) -> SidResul
 
 
 class Sid:
-    """SiD alone: psi on DSM, the generator on the SiD loss, one generator update per psi update."""
+    """SiD alone: psi on DSM, the generator on the SiD loss after every ``generator_every`` psi updates."""
 
-    generator_every = 1
     uses_real_data = False
 
     def __init__(self, params: SidParams | None = None) -> None:
         self.params = params or SidParams()
+        self.generator_every = self.params.generator_every
 
     def psi_loss(self, ctx: DistillContext) -> LossOutput:
         p = self.params
@@ -122,6 +125,7 @@ def sid_terms(result: SidResult, view: GeneratorView) -> dict[str, float]:
         "teacher_gap": result.teacher_gap,
         "t_mean": float(view.t.float().mean().item()),
         "dropped": float(result.dropped),
+        **psi_advantage(view),
     }
 
 

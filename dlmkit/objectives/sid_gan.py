@@ -24,7 +24,7 @@ from dlmkit.objectives.adversarial import (
 )
 from dlmkit.objectives.dsm import dsm_loss
 from dlmkit.objectives.generator_view import generator_view
-from dlmkit.objectives.params import finite_number, non_negative, positive
+from dlmkit.objectives.params import finite_number, non_negative, positive, update_ratio
 from dlmkit.objectives.psi_view import psi_view
 from dlmkit.objectives.sid import sid_generator_loss, sid_terms
 from dlmkit.objectives.weighting import (
@@ -59,6 +59,8 @@ class SidGanParams:
     sid_scale: float = attrs.field(default=100.0, validator=positive)
     gan_scale: float = attrs.field(default=0.01, validator=positive)
     disc_scale: float = attrs.field(default=1.0, validator=positive)
+    generator_every: int = attrs.field(default=1, validator=update_ratio)
+    """psi updates per generator update (two time scales); 1 is SiDA's and DLM-One's."""
 
     def __attrs_post_init__(self) -> None:
         if self.a_dsm == 0.0 and self.b_adv_psi == 0.0:
@@ -70,10 +72,9 @@ class SidGanParams:
 class SidGan:
     """SiD with psi as score network and discriminator at once."""
 
-    generator_every = 1
-
     def __init__(self, params: SidGanParams | None = None) -> None:
         self.params = params or SidGanParams()
+        self.generator_every = self.params.generator_every
         self.uses_real_data = self.params.b_adv_psi > 0.0
 
     def psi_loss(self, ctx: DistillContext) -> LossOutput:

@@ -14,6 +14,7 @@ import attrs
 
 from dlmkit.errors import Problem, RecipeError, UserError
 from dlmkit.interfaces.stage import TEACHER_ARTIFACT, StagesBefore
+from dlmkit.recipe.file_checks import missing_files
 from dlmkit.recipe.overrides import apply_overrides
 from dlmkit.recipe.schema import (
     ComponentRef,
@@ -76,8 +77,13 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise refuse("tables or arrays nested too deeply") from None
 
 
-def load_recipe(path: str | Path, overrides: Iterable[str] = (), registry: Registry | None = None) -> Recipe:
-    """A validated ``Recipe`` from a TOML file, or a ``RecipeError`` listing every problem."""
+def load_recipe(
+    path: str | Path, overrides: Iterable[str] = (), registry: Registry | None = None, files: bool = True
+) -> Recipe:
+    """A validated ``Recipe`` from a TOML file, or a ``RecipeError`` listing every problem.
+
+    ``files=False`` leaves out the checks that open data and checkpoint files (``file_checks``).
+    """
     if registry is None:
         from dlmkit.plugins import get_registry
 
@@ -86,13 +92,14 @@ def load_recipe(path: str | Path, overrides: Iterable[str] = (), registry: Regis
     raw = read_toml(source)
     problems: list[Problem] = []
     raw = apply_overrides(raw, overrides, problems)
-    return RecipeLoader(source, registry, problems).load(raw)
+    return RecipeLoader(source, registry, problems, files).load(raw)
 
 
 class RecipeLoader:
     """Turns one parsed recipe into a ``Recipe``, recording problems as it goes."""
 
-    def __init__(self, source: Path, registry: Registry, problems: list[Problem]):
+    def __init__(self, source: Path, registry: Registry, problems: list[Problem], files: bool = True):
+        self.files = files  # False: leave out the checks that open files (file_checks.FILE_CHECKS)
         self.source = source
         self.registry = registry
         self.problems = problems
@@ -147,14 +154,15 @@ class RecipeLoader:
                 for metric in eval_spec.metrics:
                     if metric not in self.registry.entries["metric"]:
                         self.problems.append(Problem("[eval]", self.registry.missing_message("metric", metric)))
+                self.problems += [Problem("[eval]", p) for p in eval_sampler_problems(eval_spec, self.registry)]
         stages = self.stages(raw.get("stage"))
         if header is not MISSING:
             self.check_requires(header.requires)
         self.cross_check(teacher, stages)
         self.shared_t_init(refs["sampler"], stages)
         self.check_times(refs["schedule"], refs["sampler"], stages)
-        self.check_files(teacher, eval_spec)
-        self.check_teacher_header(teacher)
+        if self.files:
+            self.problems += missing_files(teacher, eval_spec, stages)
         if not self.problems:
             self.check_builds(refs, stages)
         if self.problems:
@@ -317,7 +325,8 @@ class RecipeLoader:
         plugin whose factory fails or returns something that lacks a member of its interface, or a data file
         that is missing, is found before any stage trains.  A data set only locates its files when built (it
         reads them on first use); teachers and metrics load weights and are built by the run."""
-        light = [(f"[{t}]", refs[t]) for t in ("data", "schedule", "injector", "sampler")]
+        tables = ("data", "schedule", "injector", "sampler") if self.files else ("schedule", "injector", "sampler")
+        light = [(f"[{t}]", refs[t]) for t in tables]
         for s in stages:
             light += [
                 (f'[[stage]] "{s.name}" {field.name}', getattr(s.params, field.name))
@@ -334,30 +343,6 @@ class RecipeLoader:
                 self.problems.append(
                     Problem(where, f"building {ref.kind} '{ref.name}' failed: {type(exc).__name__}: {exc}")
                 )
-
-    def check_files(self, teacher: Any, eval_spec: Any) -> None:
-        """Input files the run will read exist now, so a typo does not surface after the first stages trained."""
-        paths = []
-        if teacher is not MISSING and teacher.checkpoint is not None and "://" not in teacher.checkpoint:
-            hint = "train one with a train_teacher recipe, or convert an official one with `dlmkit teacher import`"
-            paths.append(("[teacher]", "checkpoint", teacher.checkpoint, hint))
-        if eval_spec not in (None, MISSING):
-            hint = "write them with `dlmkit sample`, or remove teacher_outputs to sample the teacher in the run"
-            paths += [("[eval]", "teacher_outputs", p, hint) for p in eval_spec.teacher_outputs or []]
-        for where, key, path, hint in paths:
-            if not Path(path).exists():
-                self.problems.append(Problem(where, f"'{key}': no such file {path}", hint))
-
-    def check_teacher_header(self, teacher: Any) -> None:
-        """A teacher file that exists is read as far as its header, and its network built on the meta device."""
-        if teacher is MISSING or teacher.checkpoint is None or not Path(teacher.checkpoint).exists():
-            return
-        from dlmkit.storage.teacher_files import check_teacher_file
-
-        try:
-            check_teacher_file(Path(teacher.checkpoint))
-        except UserError as exc:
-            self.problems.append(Problem("[teacher]", f"'checkpoint': {exc}"))
 
     def check_requires(self, requires: list[str]) -> None:
         for requirement in requires:
@@ -389,6 +374,17 @@ class RecipeLoader:
 
 def _component_table(ref: ComponentRef) -> dict[str, Any]:
     return {"name": ref.name, **(unstructure(ref.params) if ref.params is not None else {})}
+
+
+def eval_sampler_problems(spec: EvalSpec, registry: Registry) -> list[str]:
+    """``teacher_sampler`` is registered, and has a ``rounding`` key when ``teacher_unrounded`` asks to turn it off."""
+    name = spec.teacher_sampler
+    if name is not None and name not in registry.entries["sampler"]:
+        return [registry.missing_message("sampler", name)]
+    params = registry.entries["sampler"][name].params if name is not None else None
+    if spec.teacher_unrounded and (params is None or "rounding" not in attrs.fields_dict(params)):
+        return [f"'teacher_unrounded' needs a teacher_sampler with a 'rounding' key (ancestral), not {name!r}"]
+    return []
 
 
 def resolved_dict(recipe: Recipe) -> dict[str, Any]:

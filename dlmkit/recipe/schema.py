@@ -103,7 +103,11 @@ class EvalSpec:
     full_split: bool = False
     """Also score the student (one sample per source) on the whole split."""
     initial_student: bool = False
-    """Also score the undistilled student (the teacher through the recipe's sampler) as ``student_initial``."""
+    """Also score the undistilled student (the network the first distill stage starts from, through the
+    recipe's sampler) as ``student_initial``."""
+    teacher_unrounded: bool = False
+    """Also score the teacher's sampler without its per-step rounding as ``teacher_unrounded``: the
+    distribution score distillation matches (a sampler without a ``rounding`` key is refused)."""
 
 
 @attrs.frozen

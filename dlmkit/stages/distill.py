@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any, Literal
 
 import attrs
@@ -9,11 +10,18 @@ from attrs import validators as v
 
 from dlmkit.engine.context import RunContext
 from dlmkit.engine.distill_state import PSI_ARTIFACT
+from dlmkit.engine.distill_validation import TEACHER_ERROR
 from dlmkit.engine.distillation import Distiller
 from dlmkit.interfaces import StageResult, StagesBefore
 from dlmkit.interfaces.stage import STUDENT_ARTIFACT
-from dlmkit.recipe.structure import component_field, finite
+from dlmkit.objectives.time_law import TIME_LAWS, TimeLaw
+from dlmkit.recipe.structure import component_field, finite, path_field
 from dlmkit.stages.optim import OptimSpec
+
+
+def _positive_or_unset(instance: Any, attribute: attrs.Attribute[Any], value: float | None) -> None:
+    if value is not None and not (math.isfinite(value) and value > 0.0):
+        raise ValueError(f"'{attribute.name}' must be a finite number > 0, or left out; got {value}")
 
 
 @attrs.frozen
@@ -38,6 +46,11 @@ class DistillStage:
     batch_size: int = attrs.field(default=64, validator=v.gt(0))
     init_student: str = "teacher"
     init_psi: Literal["teacher", "previous"] = "teacher"
+    student_from: str | None = path_field(default=None)
+    """A teacher file the student starts from instead of the teacher (when ``init_student`` is "teacher"):
+    for a teacher that is no network of its own, such as an exact one."""
+    psi_from: str | None = path_field(default=None)
+    """A teacher file psi starts from instead of the teacher (when ``init_psi`` is "teacher")."""
     t_init: int | None = attrs.field(default=None, validator=v.optional(v.ge(0)))
     """Where the one-step generator starts; unset, it is the recipe's ``[sampler] t_init`` (one value, one place)."""
     t_min: int = attrs.field(default=0, validator=v.ge(0))
@@ -55,7 +68,18 @@ class DistillStage:
     val_sampler: str = "one_step"
     """The sampler validation generates with; one with a ``t_init`` parameter starts at the stage's."""
     val_metric: str = "bleu"
-    """The metric validation reports and the kept ("best") student is chosen by, in its own direction."""
+    """The metric validation reports and the kept ("best") student is chosen by, in its own direction;
+    ``teacher_error`` keeps the student whose outputs the teacher denoises best."""
+    time_law: TimeLaw = attrs.field(default="uniform", validator=v.in_(TIME_LAWS))
+    """How training draws its noise levels in ``[t_min, t_max]``: ``uniform``, or SiD-EDM's low-noise-heavy
+    ``karras``."""
+    scale_penalty: float = attrs.field(default=0.0, validator=[finite, v.ge(0.0)])
+    """Weight of an optional hold on the output scale: mean ``relu(||x_g|| - max_k ||e_k||)^2`` over target
+    tokens, added to the generator's loss.  Off (0) by default: DLM-One has none."""
+    keep_max_teacher_error: float | None = attrs.field(default=2.0, validator=_positive_or_unset)
+    """The kept-student rule: a validation whose teacher error exceeds this many times the stage's first
+    is never kept, whatever its metric (a student off the embeddings' scale can still round well).
+    A very large value keeps by the metric alone."""
     ckpt_every: int = attrs.field(default=0, validator=v.ge(0))
     max_minutes: float | None = attrs.field(default=None, validator=v.optional([finite, v.gt(0.0)]))
 
@@ -79,7 +103,7 @@ class Distill:
     def check(self, name: str, before: StagesBefore) -> list[str]:
         p = self.params
         problems = []
-        if p.val_metric not in before.registry.entries["metric"]:
+        if p.val_metric != TEACHER_ERROR and p.val_metric not in before.registry.entries["metric"]:
             problems.append(before.registry.missing_message("metric", p.val_metric))
         if p.val_sampler not in before.registry.entries["sampler"]:
             problems.append(before.registry.missing_message("sampler", p.val_sampler))
