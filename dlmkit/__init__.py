@@ -11,7 +11,7 @@ if TYPE_CHECKING:
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "hookimpl", "load_recipe", "load_teacher"]
+__all__ = ["Generator", "__version__", "hookimpl", "load_recipe", "load_teacher"]
 
 
 def load_teacher(path: Any) -> Teacher:
@@ -26,3 +26,12 @@ def load_recipe(path: Any, overrides: Any = ()) -> Any:
     from dlmkit.recipe.load import load_recipe as _load
 
     return _load(path, overrides)
+
+
+def __getattr__(name: str) -> Any:
+    """``dlmkit.Generator`` (text in, text out), imported on first use so ``import dlmkit`` stays light."""
+    if name == "Generator":
+        from dlmkit.inference.generator import Generator
+
+        return Generator
+    raise AttributeError(f"module 'dlmkit' has no attribute {name!r}")

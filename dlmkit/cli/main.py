@@ -6,6 +6,7 @@ from dlmkit.cli.app import cli
 from dlmkit.cli.bench_command import bench_command
 from dlmkit.cli.components_command import components_command
 from dlmkit.cli.eval_command import make_eval_command
+from dlmkit.cli.generate_command import generate_command
 from dlmkit.cli.inspect_command import inspect_command
 from dlmkit.cli.plot_command import plot_command
 from dlmkit.cli.plugins_command import plugins_command
@@ -25,6 +26,7 @@ for command in (
     teacher_group,
     make_eval_command(),
     sample_command,
+    generate_command,
     bench_command,
     plot_command,
 ):

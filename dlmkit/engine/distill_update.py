@@ -132,7 +132,10 @@ class DistillUpdate:
         )
 
     def context(self, cond: Batch, x_gen: Tensor) -> DistillContext:
-        real = self.pick() if self.objective.uses_real_data else cond
+        # real pairs: an independent draw (SiDA's, DMD2's), or the true targets of the same sources, so the
+        # discriminator compares a generated answer with a real one for one condition
+        independent = self.objective.uses_real_data and self.stage.real_pairs == "independent"
+        real = self.pick() if independent else cond
         teacher = self.state.teacher
         with torch.no_grad():
             x_real = teacher.embed(real.input_ids)

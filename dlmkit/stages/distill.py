@@ -70,6 +70,9 @@ class DistillStage:
     val_metric: str = "bleu"
     """The metric validation reports and the kept ("best") student is chosen by, in its own direction;
     ``teacher_error`` keeps the student whose outputs the teacher denoises best."""
+    real_pairs: Literal["independent", "same_source"] = "independent"
+    """The real pairs of an adversarial objective: drawn independently of the generated ones (SiDA, DMD2),
+    or the training targets of the same sources, so each real/generated pair shares its condition."""
     time_law: TimeLaw = attrs.field(default="uniform", validator=v.in_(TIME_LAWS))
     """How training draws its noise levels in ``[t_min, t_max]``: ``uniform``, or SiD-EDM's low-noise-heavy
     ``karras``."""
