@@ -6,6 +6,7 @@ from dlmkit.cli.app import cli
 from dlmkit.cli.bench_command import bench_command
 from dlmkit.cli.components_command import components_command
 from dlmkit.cli.eval_command import make_eval_command
+from dlmkit.cli.export_command import export_command
 from dlmkit.cli.generate_command import generate_command
 from dlmkit.cli.inspect_command import inspect_command
 from dlmkit.cli.plot_command import plot_command
@@ -27,6 +28,7 @@ for command in (
     make_eval_command(),
     sample_command,
     generate_command,
+    export_command,
     bench_command,
     plot_command,
 ):
