@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from nltk.translate.bleu_score import SmoothingFunction, sentence_bleu
 
 from dlmkit.errors import UserError
-from dlmkit.evaluation.mbr import bleu_matrix, mbr_pick_indices, mbr_select
+from dlmkit.inference.mbr import bleu_matrix, mbr_pick_indices, mbr_select
 
 SPEC_SET = ["how can i make friends?", "how do you make friends?", "what is the best way to make friends?"]
 candidate_sets = st.lists(

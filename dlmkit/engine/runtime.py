@@ -12,19 +12,11 @@ from typing import Any
 import attrs
 import torch
 
+from dlmkit.devices import pick_device
 from dlmkit.engine.distributed import World
 from dlmkit.errors import UserError
 from dlmkit.recipe.schema import RuntimeSpec
 from dlmkit.thread_policy import default_threads
-
-
-def pick_device(requested: str) -> torch.device:
-    """``auto`` takes CUDA when present; asking for CUDA without one is a clear error."""
-    if requested == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if requested == "cuda" and not torch.cuda.is_available():
-        raise UserError("--device cuda was asked for, but torch sees no CUDA device; use --device cpu or auto")
-    return torch.device(requested)
 
 
 def seed_everything(seed: int) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dlmkit.evaluation.mbr import bleu_matrix, mbr_pick_indices, mbr_select
 from dlmkit.evaluation.output_files import (
     OUTPUT_KEYS,
     OutputRow,
@@ -12,6 +11,7 @@ from dlmkit.evaluation.output_files import (
     write_output_file,
 )
 from dlmkit.evaluation.report import evaluate, resolve_metrics
+from dlmkit.inference.mbr import bleu_matrix, mbr_pick_indices, mbr_select
 
 __all__ = [
     "OUTPUT_KEYS",

@@ -14,8 +14,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any, TypeAlias
 
 from dlmkit.errors import ComponentNotFound, UserError
-from dlmkit.evaluation.mbr import mbr_pick_indices
 from dlmkit.evaluation.output_files import OutputRow, read_output_files, row_from_mapping
+from dlmkit.inference.mbr import mbr_pick_indices
 from dlmkit.inference.metric_set import registered_metrics
 from dlmkit.interfaces import Metric
 from dlmkit.metrics.inputs import mean

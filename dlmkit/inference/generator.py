@@ -16,9 +16,10 @@ import attrs
 import torch
 
 from dlmkit.data.packing import pack_batch, truncated_lengths
+from dlmkit.devices import pick_device
 from dlmkit.errors import UserError
-from dlmkit.evaluation.mbr import mbr_select
 from dlmkit.inference.bundle import is_bundle, read_bundle
+from dlmkit.inference.mbr import mbr_select
 from dlmkit.inference.sampler_choice import choose_sampler
 from dlmkit.inference.sources import Role, open_source
 from dlmkit.interfaces import Batch, Denoiser, NoiseSchedule, Sampler, Tokenizer
@@ -94,29 +95,24 @@ class Generator:
         ``sampler`` / ``steps`` pick how to sample (``dpm_solver_pp`` at 10 steps for a teacher; a student
         with ``steps`` > 1 re-noises and denoises again); ``device`` is ``auto``, ``cpu`` or ``cuda``.
         """
-        from dlmkit.engine.runtime import Runtime
-
         if is_bundle(Path(source)):
             return cls._from_bundle(Path(source), model, sampler, steps, device)
         opened = open_source(source, overrides)
         role: Role = model or opened.default_role
-        runtime = Runtime.from_spec(opened.recipe.runtime, device)
-        network = opened.load_model(role, runtime.device)
+        where = pick_device(device or opened.recipe.runtime.device)
+        network = opened.load_model(role, where)
         chosen = choose_sampler(role, sampler, steps, opened.student_sampler, opened.schedule.num_timesteps)
-        return cls(network, opened.dataset.tokenizer, opened.schedule, chosen, opened.dataset.seq_len, runtime.device)
+        return cls(network, opened.dataset.tokenizer, opened.schedule, chosen, opened.dataset.seq_len, where)
 
     @classmethod
     def _from_bundle(
         cls, path: Path, model: Role | None, sampler: str | None, steps: int | None, device: str | None
     ) -> Generator:
-        from dlmkit.engine.runtime import Runtime
-        from dlmkit.recipe.schema import RuntimeSpec
-
         network, tokenizer, schedule, student_sampler, seq_len = read_bundle(path)
         role: Role = model or "student"
-        runtime = Runtime.from_spec(RuntimeSpec(), device)
+        where = pick_device(device or "auto")
         chosen = choose_sampler(role, sampler, steps, student_sampler, schedule.num_timesteps)
-        return cls(network.to(runtime.device), tokenizer, schedule, chosen, seq_len, runtime.device)
+        return cls(network.to(where), tokenizer, schedule, chosen, seq_len, where)
 
     def generate(
         self,
