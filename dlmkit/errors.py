@@ -67,3 +67,15 @@ class TrainingDiverged(UserError):
     A user error (exit 2): the cure is in the recipe (learning rates, ``max_grad_norm``), and the
     message names the last good checkpoint.
     """
+
+
+class RunInterrupted(DlmkitError):
+    """A run stopped on SIGTERM or Ctrl-C after writing a checkpoint; exit 128 + the signal's number.
+
+    Batch schedulers send SIGTERM before preempting a job: the run finishes its step, saves, says how
+    to resume and exits with 143 (SIGTERM) or 130 (SIGINT), as a shell reports a process those signals ended.
+    """
+
+    def __init__(self, message: str, exit_code: int):
+        super().__init__(message)
+        self.exit_code = exit_code

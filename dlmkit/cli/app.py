@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from dlmkit import __version__
-from dlmkit.errors import DlmkitError, UserError
+from dlmkit.errors import DlmkitError, RunInterrupted, UserError
 
 
 class DlmkitGroup(click.Group):
@@ -36,6 +36,9 @@ class DlmkitGroup(click.Group):
             return super().invoke(ctx)
         except UserError as exc:
             click.echo(f"error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+        except RunInterrupted as exc:
+            click.echo(str(exc), err=True)
             ctx.exit(exc.exit_code)
         except DlmkitError as exc:
             click.echo(f"error: {exc}", err=True)

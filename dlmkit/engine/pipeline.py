@@ -9,11 +9,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from dlmkit.engine import stop_request
 from dlmkit.engine.context import RunContext
 from dlmkit.engine.progress import console
 from dlmkit.engine.run_lock import hold_run_folder
 from dlmkit.engine.runtime import Runtime, seed_everything
-from dlmkit.errors import UserError
+from dlmkit.engine.stop_request import stop_on_signals
+from dlmkit.errors import RunInterrupted, UserError
 from dlmkit.interfaces import Stage, StageResult, Teacher, Tokenizer
 from dlmkit.interfaces.stage import TEACHER_ARTIFACT
 from dlmkit.plugins import build, get_plugins
@@ -78,13 +80,21 @@ def run_recipe(
     The run folder is locked for the whole run, so a second run on it stops at once.
     """
     run_dir = Path(output_dir or recipe.header.output_dir or Path("runs") / recipe.name)
-    with hold_run_folder(run_dir):
-        return _run_locked(recipe, run_dir, resume, device, progress)
+    with hold_run_folder(run_dir), stop_on_signals() as stop:
+        state, finished = _run_locked(recipe, run_dir, resume, device, progress)
+    if not finished and stop.signal is not None:
+        raise RunInterrupted(
+            f"stopped by {stop.signal.name} with a checkpoint written; continue with: dlmkit run {recipe.source} "
+            f"--output-dir {run_dir} --resume",
+            stop.exit_code,
+        )
+    return state
 
 
 def _run_locked(
     recipe: Recipe, run_dir: Path, resume: bool, device: str | None, progress: bool | None
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], bool]:
+    """The run state, and whether the run finished (a stage can stop early: its time ran out, or a signal)."""
     folder = RunFolder(run_dir)
     state = folder.read_state()
     if state["stages"] and not resume:
@@ -130,6 +140,8 @@ def _run_locked(
             if main:
                 console.print(f"[{stage.name}] already finished; skipping", markup=False)
             continue
+        if stop_request.current.requested:  # a signal between stages: stop before starting the next
+            return state, False
         ctx.stage_dir(stage.name).mkdir(parents=True, exist_ok=True)
         if main:
             plugins.notify(
@@ -152,7 +164,9 @@ def _run_locked(
                 console.print(
                     f"stage '{stage.name}' is not finished; run again with --resume to continue", markup=False
                 )
-            return state
+            return state, False
+    if stop_request.current.requested:
+        return state, False
     if recipe.eval is not None and main:
         from dlmkit.engine.final_eval import evaluate_run
 
@@ -161,4 +175,4 @@ def _run_locked(
     runtime.world.barrier()
     if main:
         console.print(f"run finished: {run_dir}", markup=False)
-    return state
+    return state, True

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 import attrs
 from torch import nn
 
+from dlmkit.engine import stop_request
 from dlmkit.engine.context import RunContext
 from dlmkit.engine.distributed import World
 from dlmkit.engine.progress import StageProgress, console
@@ -176,6 +177,11 @@ def run_steps(
                 progress.log(step, runner.validate(step))
             if settings.ckpt_every and step % settings.ckpt_every == 0:
                 save()
+            if world.broadcast_object(stop_request.current.requested and step < settings.steps):
+                save()
+                sig = stop_request.current.signal
+                progress.note(f"stopped by {sig.name if sig else 'a signal'} at step {step}; checkpoint written")
+                return LoopEnd(step, complete=False)
             if world.broadcast_object(time.monotonic() > deadline and step < settings.steps):
                 save()
                 progress.note(f"stopped after {settings.max_minutes} minutes at step {step}; continue with --resume")

@@ -1,0 +1,90 @@
+"""SIGTERM or Ctrl-C during a run: the step finishes, a checkpoint is written, the exit code says which
+signal (143 / 130), and ``--resume`` reaches the same weights as a run that was never stopped."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+from pathlib import Path
+
+import pytest
+import torch
+from click.testing import CliRunner
+
+from dlmkit.cli.main import cli
+from dlmkit.engine.pipeline import run_recipe
+from dlmkit.errors import RunInterrupted
+from dlmkit.hookspecs import hookimpl
+from dlmkit.plugins import get_plugins
+from dlmkit.recipe.load import load_recipe
+from tests.test_pipeline import SHORT, TINY, _final_weights
+
+OVERRIDES = [*SHORT, "stage.teacher.log_every=1", "stage.stage2.log_every=1"]
+
+
+class SignalAt:
+    """Sends this process ``sig`` when ``stage`` logs ``key`` at ``step``, as a scheduler or Ctrl-C would."""
+
+    def __init__(self, stage: str, step: int, key: str, sig: signal.Signals = signal.SIGTERM):
+        self.stage, self.step, self.key, self.sig = stage, step, key, sig
+
+    @hookimpl
+    def on_log(self, stage: str, step: int, metrics: dict[str, float]) -> None:
+        if stage == self.stage and step == self.step and self.key in metrics:
+            os.kill(os.getpid(), self.sig)
+
+
+def _signalled_run(sender: SignalAt, run: Path) -> RunInterrupted:
+    plugins = get_plugins()
+    plugins.manager.register(sender, name="signal-sender")
+    try:
+        with pytest.raises(RunInterrupted) as caught:
+            run_recipe(load_recipe(TINY, OVERRIDES), output_dir=run, progress=False)
+    finally:
+        plugins.manager.unregister(sender)
+    return caught.value
+
+
+@pytest.fixture(scope="module")
+def straight(tmp_path_factory: pytest.TempPathFactory) -> dict[str, torch.Tensor]:
+    run = tmp_path_factory.mktemp("straight") / "run"
+    run_recipe(load_recipe(TINY, OVERRIDES), output_dir=run, progress=False)
+    return _final_weights(run)
+
+
+@pytest.mark.parametrize(
+    ("stage", "step", "key"), [("teacher", 3, "loss"), ("stage1", 5, "g_loss"), ("stage2", 1, "g_loss")]
+)
+def test_sigterm_at_any_moment_resumes_to_the_same_weights(
+    tmp_path: Path, straight: dict[str, torch.Tensor], stage: str, step: int, key: str
+) -> None:
+    run = tmp_path / "run"
+    before = signal.getsignal(signal.SIGTERM)
+    stopped = _signalled_run(SignalAt(stage, step, key), run)
+    assert signal.getsignal(signal.SIGTERM) is before  # the run's handler is gone with the run
+    assert stopped.exit_code == 143 and "SIGTERM" in str(stopped) and "--resume" in str(stopped)
+    latest = (run / stage / "ckpt" / "latest").read_text().strip()
+    assert latest == f"step_{step:07d}"  # saved at the step the signal arrived in, not the last ckpt_every
+    run_recipe(load_recipe(TINY, OVERRIDES), output_dir=run, resume=True, progress=False)
+    resumed = _final_weights(run)
+    assert resumed.keys() == straight.keys()
+    for name, value in straight.items():
+        assert torch.equal(value, resumed[name]), name
+
+
+def test_ctrl_c_through_the_command_exits_130_and_says_how_to_resume(tmp_path: Path) -> None:
+    sender = SignalAt("stage1", 3, "g_loss", signal.SIGINT)
+    plugins = get_plugins()
+    plugins.manager.register(sender, name="signal-sender")
+    try:
+        args = ["run", str(TINY), "--output-dir", str(tmp_path / "run"), "--no-progress"]
+        result = CliRunner().invoke(cli, [*args, *(a for o in OVERRIDES for a in ("--set", o))])
+    finally:
+        plugins.manager.unregister(sender)
+    assert result.exit_code == 130, result.output
+    assert "stopped by SIGINT with a checkpoint written" in result.output and "--resume" in result.output
+    assert "Aborted" not in result.output and "Traceback" not in result.output
+    state = json.loads((tmp_path / "run" / "run_state.json").read_text())
+    assert state["stages"]["stage1"]["summary"]["complete"] is False
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handlers restored after the run
