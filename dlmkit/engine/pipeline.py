@@ -22,6 +22,7 @@ from dlmkit.plugins import build, get_plugins
 from dlmkit.recipe.load import recipe_hash, render, resolved_dict
 from dlmkit.recipe.schema import ComponentRef, Recipe
 from dlmkit.storage.atomic import write_text_atomic
+from dlmkit.storage.run_guard import check_new_run, check_resume
 from dlmkit.storage.run_layout import RunFolder
 from dlmkit.storage.teacher_files import load_teacher
 
@@ -80,6 +81,8 @@ def run_recipe(
     The run folder is locked for the whole run, so a second run on it stops at once.
     """
     run_dir = Path(output_dir or recipe.header.output_dir or Path("runs") / recipe.name)
+    if not resume:
+        check_new_run(run_dir)  # before the lock file is made: a refused folder is left as it was
     with hold_run_folder(run_dir), stop_on_signals() as stop:
         state, finished = _run_locked(recipe, run_dir, resume, device, progress)
     if not finished and stop.signal is not None:
@@ -96,13 +99,13 @@ def _run_locked(
 ) -> tuple[dict[str, Any], bool]:
     """The run state, and whether the run finished (a stage can stop early: its time ran out, or a signal)."""
     folder = RunFolder(run_dir)
+    if resume:
+        check_resume(folder, resolved_dict(recipe))
+    else:
+        check_new_run(run_dir)
     state = folder.read_state()
-    if state["stages"] and not resume:
-        raise UserError(f"{run_dir} already holds a run; pass --resume to continue it, or choose another --output-dir")
     run_dir.mkdir(parents=True, exist_ok=True)
     digest = recipe_hash(recipe)
-    if resume and state.get("recipe_hash") not in (None, digest):
-        console.print(f"note: the recipe changed since this run started ({folder.resolved_recipe} holds the old one)")
     runtime = Runtime.from_spec(recipe.runtime, device)
     main = runtime.world.is_main
     if main:

@@ -1,0 +1,94 @@
+"""What a run may do to its folder: start only in a new or empty one, and resume only the same recipe.
+
+A folder that already holds a run (even one killed before its first stage finished) is refused
+without ``--resume``, so old and new checkpoints are never mixed; a folder that holds other files is
+refused, so a run never overwrites someone's ``vocab.txt`` or ``results.json``.  ``--resume`` compares
+the recipe with the one the run started with (``resolved.toml``) and refuses any change but the keys
+that only say how long to run and how often to log, validate and save.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from dlmkit.errors import UserError
+from dlmkit.storage.run_layout import RunFolder
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+#: Files and folders whose presence means a run used this folder.
+RUN_MARKERS = ("resolved.toml", "run_state.json", "metrics.jsonl")
+
+#: Keys a resumed run may change: how long to run, how often to log, validate and save, where and how fast.
+RESUMABLE = frozenset({"steps", "max_minutes", "log_every", "eval_every", "eval_samples", "ckpt_every", "eval_batches"})
+RESUMABLE_TABLES = ("runtime", "eval")
+#: Where the data lives may change (a run moved to another machine); what the data is may not.
+RESUMABLE_PATHS = frozenset({"data.root"})
+
+
+def holds_run(folder: Path) -> bool:
+    return any((folder / marker).exists() for marker in RUN_MARKERS)
+
+
+def check_new_run(folder: Path) -> None:
+    """A run without ``--resume`` starts only in a folder that does not exist yet or is empty."""
+    if not folder.exists():
+        return
+    if not folder.is_dir():
+        raise UserError(f"{folder}: exists and is not a folder; choose another --output-dir")
+    if holds_run(folder):
+        raise UserError(f"{folder} already holds a run; pass --resume to continue it, or choose another --output-dir")
+    lock = RunFolder(folder).lock_file.name  # the run's own lock, taken before this check
+    entries = sorted(p.name for p in folder.iterdir() if p.name != lock)
+    if entries:
+        shown = ", ".join(entries[:5]) + (" ..." if len(entries) > 5 else "")
+        raise UserError(
+            f"{folder} is not empty and holds no run ({shown}); a run writes vocab.txt, results.json and outputs/ "
+            "there, so choose a new or empty --output-dir"
+        )
+
+
+def _flat(data: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
+    if isinstance(data, Mapping):
+        for key, value in data.items():
+            yield from _flat(value, f"{prefix}.{key}" if prefix else str(key))
+    elif isinstance(data, list) and data and all(isinstance(x, Mapping) and "name" in x for x in data):
+        for item in data:
+            yield from _flat(item, f"{prefix}.{item['name']}")
+    else:
+        yield prefix, data
+
+
+def _may_change(key: str) -> bool:
+    return key in RESUMABLE_PATHS or key.split(".", 1)[0] in RESUMABLE_TABLES or key.rsplit(".", 1)[-1] in RESUMABLE
+
+
+def changed_keys(started: Mapping[str, Any], now: Mapping[str, Any]) -> list[str]:
+    """The dotted keys whose values differ between two resolved recipes and may not change on resume."""
+    old, new = dict(_flat(started)), dict(_flat(now))
+    return sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k) and not _may_change(k))
+
+
+def check_resume(folder: RunFolder, now: Mapping[str, Any]) -> None:
+    """Refuse ``--resume`` with a recipe that differs from the run's in anything but how long and how often."""
+    path = folder.resolved_recipe
+    if not path.is_file():
+        return
+    try:
+        started = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError) as exc:
+        raise UserError(f"{path}: the recipe this run started with cannot be read ({type(exc).__name__})") from None
+    keys = changed_keys(started, now)
+    if keys:
+        shown = ", ".join(keys[:6]) + (" ..." if len(keys) > 6 else "")
+        raise UserError(
+            f"--resume with a changed recipe: {shown} differ from {path}; a resumed run may change only "
+            f"{', '.join(sorted(RESUMABLE))}, the [runtime] and [eval] tables and [data] root; start a new run for "
+            "the rest"
+        )
