@@ -12,6 +12,7 @@ cannot reach this path (its ``--step`` means the DDIM-gap loop, see ``ddim_gap``
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import attrs
@@ -33,6 +34,18 @@ def _optional_steps(instance: Any, attribute: attrs.Attribute[Any], value: int |
         raise ValueError(f"'steps' must be an integer >= 2 or absent (all timesteps), got {value!r}")
 
 
+#: Below this a truncated draw is almost always rejected (P(|z| < 0.05) = 4%) and redrawing would not end.
+MIN_TOP_P = 0.05
+
+
+def _top_p_that_ends(instance: Any, attribute: attrs.Attribute[Any], value: float) -> None:
+    if math.isnan(value) or math.isinf(value) or 0.0 < value < MIN_TOP_P:
+        raise ValueError(
+            f"'top_p' must be <= 0 (off) or a finite value >= {MIN_TOP_P} (noise beyond it is redrawn, and below "
+            f"{MIN_TOP_P} almost every draw would be), got {value}"
+        )
+
+
 @attrs.frozen
 class AncestralParams:
     """``clamp_step``/``clamp_first`` are DiffuSeq's: round where ``t >= clamp_step`` (or ``<=`` if not first).
@@ -45,7 +58,7 @@ class AncestralParams:
     clamp_step: int = attrs.field(default=0, validator=[attrs.validators.instance_of(int), attrs.validators.ge(0)])
     clamp_first: bool = attrs.field(default=True, validator=attrs.validators.instance_of(bool))
     rounding: bool = attrs.field(default=True, validator=attrs.validators.instance_of(bool))
-    top_p: float = attrs.field(default=-1.0, converter=float)
+    top_p: float = attrs.field(default=-1.0, converter=float, validator=_top_p_that_ends)
 
 
 def truncated_step_noise(noise: NoiseSource, index: int, like: Tensor, top_p: float) -> Tensor:

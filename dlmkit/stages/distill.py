@@ -87,8 +87,11 @@ class DistillStage:
     max_minutes: float | None = attrs.field(default=None, validator=v.optional([finite, v.gt(0.0)]))
 
     def __attrs_post_init__(self) -> None:
-        if self.t_min > self.t_max:
-            raise ValueError(f"'t_min' ({self.t_min}) must not exceed 't_max' ({self.t_max})")
+        if self.t_min >= self.t_max:
+            raise ValueError(
+                f"'t_min' ({self.t_min}) must be below 't_max' ({self.t_max}): a student distilled at one noise "
+                "level learns nothing of the others (Table 5: t in [0, 1976])"
+            )
         if self.psi_warmup_steps >= self.steps:
             raise ValueError(
                 f"'psi_warmup_steps' ({self.psi_warmup_steps}) must be smaller than 'steps' ({self.steps}), "
