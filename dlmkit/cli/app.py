@@ -10,6 +10,7 @@ import click
 
 from dlmkit import __version__
 from dlmkit.errors import DlmkitError, RunInterrupted, UserError
+from dlmkit.plugin_blame import blame
 
 
 class DlmkitGroup(click.Group):
@@ -45,11 +46,30 @@ class DlmkitGroup(click.Group):
             ctx.exit(1)
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
+        except (SystemExit, KeyboardInterrupt) as exc:
+            culprit = blame(exc)
+            if culprit is None:
+                raise  # dlmkit's own exit, or a Ctrl-C
+            click.echo(
+                f"error: {culprit.describe()} raised {type(exc).__name__}({exc}) and would have ended the command "
+                "as if it had finished; the command did not finish (report it to the plugin's authors)",
+                err=True,
+            )
+            ctx.exit(2)
         except OSError as exc:  # the machine refused: disk full, read-only or missing folder, permissions
             where = f": {exc.filename}" if exc.filename else ""
             click.echo(f"error: {exc.strerror or exc}{where}", err=True)
             ctx.exit(2)
-        except Exception:
+        except Exception as exc:
+            culprit = blame(exc)
+            if culprit is not None:
+                click.echo(traceback.format_exc(), err=True)
+                click.echo(
+                    f"error: {culprit.describe()} raised {type(exc).__name__}: {exc}; the traceback above is that "
+                    "plugin's (report it to its authors, or uninstall it)",
+                    err=True,
+                )
+                ctx.exit(2)
             click.echo(traceback.format_exc(), err=True)
             click.echo(
                 "internal error: the traceback above is a bug in dlmkit or in one of its plugins "

@@ -1,0 +1,1 @@
+"""A deliberately misbehaving plugin for the isolation tests: each behaviour is behind a switch."""
