@@ -299,6 +299,12 @@ def failed_plugins_note() -> str:
     return f"; note: some plugins failed to load: {names} (see `dlmkit plugins`)"
 
 
+def replaced_components() -> list[Any]:
+    """Registry entries a plugin registered with ``override=True`` over another provider's, by kind and name."""
+    registry = get_registry()
+    return [e for kind in registry.entries.values() for e in kind.values() if e.overrides]
+
+
 def make_params(kind: str, name: str, **values: Any) -> Any:
     """The params of a registered component: its defaults, with ``values`` set."""
     return get_registry().get(kind, name).make_params(**values)

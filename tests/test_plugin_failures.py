@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from dlmkit.cli.main import cli
+from dlmkit.hookspecs import Register, hookimpl
 from dlmkit.testing.temporary_plugin import temporary_plugin
 from tests.misbehaving.plugin import MODE, Misbehaving
 from tests.test_pipeline import SHORT, TINY
@@ -54,3 +56,27 @@ def test_dlmkit_own_exit_codes_are_left_alone(tmp_path: Path, misbehaving: None)
     bad.write_text("schema_version = 1\n")
     result = CliRunner().invoke(cli, ["validate", str(bad)])
     assert result.exit_code == 2 and "plugin" not in result.output
+
+
+class Replacer:
+    """Registers the toy teacher's name again, on purpose."""
+
+    @hookimpl
+    def register_teachers(self, register: Register) -> None:
+        from dlmkit.testing.toy_teacher import ToyTeacherParams, build_toy_teacher
+
+        register("toy", build_toy_teacher, params=ToyTeacherParams, summary="a replacement", override=True)
+
+
+def test_a_replaced_component_is_listed_and_said_at_the_start_of_a_run(tmp_path: Path) -> None:
+    with temporary_plugin(Replacer(), "replacer"):
+        listed = json.loads(CliRunner().invoke(cli, ["plugins", "--json"]).output)
+        assert {
+            "kind": "teacher",
+            "name": "toy",
+            "provider": "tests 0",
+            "replaces": "dlmkit-toy-teacher 0.1.0",
+        } in listed["replaced"]
+        code, output = run(tmp_path, "raise", "stage.stage1.steps=2", "stage.stage2.steps=2")
+    assert code == 0, output
+    assert "note: teacher 'toy' comes from tests 0, replacing dlmkit-toy-teacher 0.1.0's" in output

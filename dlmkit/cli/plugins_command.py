@@ -8,7 +8,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from dlmkit.plugins import get_plugins
+from dlmkit.plugins import get_plugins, replaced_components
 
 
 @click.command("plugins")
@@ -34,6 +34,10 @@ def plugins_command(as_json: bool, details: bool) -> None:
                 {"name": f.name, "distribution": f.distribution, "version": f.version, "error": f.error}
                 for f in plugins.failures
             ],
+            "replaced": [
+                {"kind": e.kind, "name": e.name, "provider": f"{e.provider} {e.version}", "replaces": e.overrides}
+                for e in replaced_components()
+            ],
         }
         click.echo(json.dumps(data, indent=2))
         return
@@ -44,6 +48,8 @@ def plugins_command(as_json: bool, details: bool) -> None:
     for p in infos:
         table.add_row(p.name, p.distribution + (" (built-in)" if p.builtin else ""), p.version, ", ".join(p.hooks))
     console.print(table)
+    for e in replaced_components():
+        console.print(f"replaced: {e.kind} '{e.name}' by {e.provider} {e.version} (was {e.overrides})", highlight=False)
     for f in plugins.failures:
         console.print(f"[red]failed[/red] {f.name} ({f.distribution} {f.version}): {f.error}", highlight=False)
         if details:

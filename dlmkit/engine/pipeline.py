@@ -18,7 +18,7 @@ from dlmkit.engine.stop_request import stop_on_signals
 from dlmkit.errors import RunInterrupted, UserError
 from dlmkit.interfaces import Stage, StageResult, Teacher, Tokenizer
 from dlmkit.interfaces.stage import TEACHER_ARTIFACT
-from dlmkit.plugins import build, get_plugins
+from dlmkit.plugins import build, get_plugins, replaced_components
 from dlmkit.recipe.load import recipe_hash, render, resolved_dict
 from dlmkit.recipe.schema import ComponentRef, Recipe
 from dlmkit.storage.atomic import write_text_atomic
@@ -110,6 +110,13 @@ def _run_locked(
     main = runtime.world.is_main
     if main:
         console.print(f"runtime: {runtime.describe()}", markup=False, highlight=False)
+        for entry in replaced_components():
+            console.print(
+                f"note: {entry.kind} '{entry.name}' comes from {entry.provider} {entry.version}, replacing "
+                f"{entry.overrides}'s",
+                markup=False,
+                highlight=False,
+            )
         if runtime.precision_warning:
             console.print(f"warning: {runtime.precision_warning}", markup=False, highlight=False, soft_wrap=True)
         write_text_atomic(folder.resolved_recipe, render(recipe))
