@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dlmkit.data.jsonl import read_jsonl_pairs
+from dlmkit.data.jsonl import MAX_LINE_BYTES, read_jsonl_pairs
 from dlmkit.errors import UserError
 
 
@@ -110,4 +110,20 @@ def test_a_corrupt_gzip_block_names_the_file(tmp_path: Path) -> None:
     data[30:40] = b"\xff" * 10  # damage the deflate stream, keep the header
     path.write_bytes(bytes(data))
     with pytest.raises(UserError, match=r"bad\.jsonl\.gz: cannot read"):
+        read_jsonl_pairs(path)
+
+
+def test_a_huge_line_is_refused_before_it_is_read_whole(tmp_path: Path) -> None:
+    path = tmp_path / "bomb.jsonl.gz"
+    with gzip.open(path, "wb") as handle:
+        handle.write(b'{"src": "a", "trg": "b"}\n')
+        handle.write(b'{"src": "' + b"a " * MAX_LINE_BYTES + b'", "trg": "b"}\n')
+    with pytest.raises(UserError, match=rf"bomb.jsonl.gz, line 2: longer than {MAX_LINE_BYTES:,} bytes"):
+        read_jsonl_pairs(path)
+
+
+def test_a_word_no_sentence_has_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "word.jsonl"
+    path.write_text('{"src": "fine words", "trg": "ok"}\n{"src": "x", "trg": "' + "w" * 5000 + '"}\n')
+    with pytest.raises(UserError, match=r'word.jsonl, line 2: key "trg" holds a word of 5,000 characters'):
         read_jsonl_pairs(path)

@@ -27,11 +27,32 @@ def _open_binary(path: Path) -> gzip.GzipFile | io.BufferedReader:
     return path.open("rb")
 
 
+#: A DiffuSeq line is one sentence pair; past this a line is a broken export (or a gzip bomb) and would
+#: only be read into memory whole to fail in the tokenizer.
+MAX_LINE_BYTES = 1 << 20
+#: WordPiece turns a word longer than 100 characters into [UNK] anyway; a far longer one stalls the tokenizer.
+MAX_WORD_CHARS = 1000
+
+
 def _raw_lines(path: Path) -> Iterator[tuple[int, bytes]]:
-    """Yield ``(line_number, raw_line)``; I/O and gzip failures become UserErrors naming the file."""
+    """Yield ``(line_number, raw_line)``; I/O and gzip failures become UserErrors naming the file.
+
+    A line is read at most ``MAX_LINE_BYTES`` at a time, so one huge line cannot fill the memory.
+    """
     try:
         with _open_binary(path) as handle:
-            yield from enumerate(handle, start=1)
+            lineno = 0
+            while True:
+                raw = handle.readline(MAX_LINE_BYTES + 1)
+                if not raw:
+                    return
+                lineno += 1
+                if len(raw) > MAX_LINE_BYTES:
+                    raise UserError(
+                        f"{path}, line {lineno}: longer than {MAX_LINE_BYTES:,} bytes; a line is one "
+                        '{"src", "trg"} pair (is the file broken, or not JSON Lines?)'
+                    )
+                yield lineno, raw
     except FileNotFoundError:
         raise UserError(f"{path}: file not found") from None
     except (OSError, EOFError, zlib.error) as err:
@@ -86,6 +107,12 @@ def read_jsonl_pairs(
                 value.encode("utf-8")
             except UnicodeEncodeError:
                 raise UserError(f'{where}: key "{field}" holds a lone surrogate escape (\\ud800-\\udfff)') from None
+            longest = max(value.split(), key=len, default="")
+            if len(longest) > MAX_WORD_CHARS:
+                raise UserError(
+                    f'{where}: key "{field}" holds a word of {len(longest):,} characters (at most {MAX_WORD_CHARS:,}); '
+                    "expected sentences"
+                )
             pair.append(value.strip())
         sources.append(pair[0])
         targets.append(pair[1])
