@@ -121,13 +121,26 @@ def _complete(folder: Path) -> bool:
     return (folder / CHECKPOINT_META).is_file() and (folder / "trainer_state.pt").is_file()
 
 
-def latest_checkpoint(folder: Path) -> Path | None:
-    """The folder ``latest`` points at, if it exists and is complete."""
+def _named(folder: Path) -> Path | None:
+    """The checkpoint ``latest`` names, which must be a ``step_N`` folder of this stage; ``None`` without one."""
     pointer = folder / LATEST
     if not pointer.is_file():
         return None
-    target = folder / pointer.read_text(encoding="utf-8").strip()
-    return target if _complete(target) else None
+    try:
+        name = pointer.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        raise CheckpointError(f"{pointer}: not a checkpoint name (unreadable or binary); remove it") from None
+    if not (name.startswith("step_") and name.removeprefix("step_").isdigit()):
+        raise CheckpointError(
+            f"{pointer}: names {name[:60]!r}, not a step_N folder of this stage; remove it to resume from the newest"
+        )
+    return folder / name
+
+
+def latest_checkpoint(folder: Path) -> Path | None:
+    """The folder ``latest`` points at, if it exists and is complete."""
+    target = _named(folder)
+    return target if target is not None and _complete(target) else None
 
 
 def _step_of(folder: Path) -> int:
@@ -149,8 +162,7 @@ def resume_checkpoint(folder: Path, stage: str, say: Callable[[str], None]) -> P
         return None
     for stale in folder.glob(".*.tmp"):
         shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
-    pointer = folder / LATEST
-    named = folder / pointer.read_text(encoding="utf-8").strip() if pointer.is_file() else None
+    named = _named(folder)
     if named is not None and not _complete(named):
         old = named.with_name(f".{named.name}.old")
         if _complete(old) and not named.exists():
@@ -183,6 +195,16 @@ def read_checkpoint(target: Path, modules: Mapping[str, nn.Module]) -> dict[str,
     """Load every module's weights and return the trainer state."""
     for name, module in modules.items():
         load_module(module, module_file(target, name))
+        bad = [
+            key
+            for key, value in module.state_dict().items()
+            if value.is_floating_point() and not bool(value.isfinite().all())
+        ]
+        if bad:
+            raise CheckpointError(
+                f"{module_file(target, name)}: holds NaN or infinite weights ({bad[0]}); a run cannot continue "
+                "from it. Remove this checkpoint folder to resume from the one before it"
+            )
     state = load_state(target / "trainer_state.pt")
     if not isinstance(state, dict) or "step" not in state:
         raise CheckpointError(f"{target / 'trainer_state.pt'}: not a dlmkit trainer state (no 'step')")
