@@ -18,10 +18,12 @@ from dlmkit.engine.stop_request import stop_on_signals
 from dlmkit.errors import RunInterrupted, UserError
 from dlmkit.interfaces import Stage, StageResult, Teacher, Tokenizer
 from dlmkit.interfaces.stage import TEACHER_ARTIFACT
+from dlmkit.interfaces.teacher import as_module
 from dlmkit.plugins import build, get_plugins, replaced_components
 from dlmkit.recipe.load import recipe_hash, render, resolved_dict
 from dlmkit.recipe.schema import ComponentRef, Recipe
 from dlmkit.storage.atomic import write_text_atomic
+from dlmkit.storage.memory_budget import TRAINING_COPIES, built_on_meta, check_fits
 from dlmkit.storage.run_guard import check_new_run, check_resume
 from dlmkit.storage.run_layout import RunFolder
 from dlmkit.storage.teacher_files import load_teacher
@@ -53,7 +55,18 @@ def _teacher(recipe: Recipe, tokenizer: Tokenizer, seq_len: int) -> Teacher:
 
 
 def fresh_teacher(recipe: Recipe, tokenizer: Tokenizer, seq_len: int) -> Teacher:
-    """A newly initialised teacher of the recipe's ``[teacher]`` component, sized for ``tokenizer``."""
+    """A newly initialised teacher of the recipe's ``[teacher]`` component, sized for ``tokenizer``.
+
+    It is built on the meta device first, so a size no machine holds is refused before allocation.
+    """
+    where = f"{recipe.source}: [teacher]"
+    probe = built_on_meta(
+        lambda: build(
+            "teacher", recipe.teacher.name, recipe.teacher.params, vocab_size=tokenizer.vocab_size, seq_len=seq_len
+        ),
+        where,
+    )
+    check_fits(as_module(probe), where, copies=TRAINING_COPIES)
     built: Teacher = build(
         "teacher",
         recipe.teacher.name,

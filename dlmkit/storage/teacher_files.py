@@ -16,6 +16,7 @@ from dlmkit.interfaces import Teacher
 from dlmkit.interfaces.teacher import as_module
 from dlmkit.recipe.structure import MISSING, Structurer, unstructure
 from dlmkit.storage.checkpoint import load_module, read_metadata, save_module
+from dlmkit.storage.memory_budget import built_on_meta, check_fits
 
 TEACHER_FILE = "teacher.safetensors"
 FORMAT = "dlmkit-teacher/1"
@@ -113,8 +114,9 @@ def check_teacher_file(path: Path) -> None:
     candidate = _teacher_file_in(path)
     if candidate.suffix != ".safetensors" or not candidate.is_file():
         return
-    with torch.device("meta"):
-        read_teacher_header(candidate).build(str(candidate))
+    header = read_teacher_header(candidate)
+    probe = built_on_meta(lambda: header.build(str(candidate)), str(candidate))
+    check_fits(as_module(probe), str(candidate))
 
 
 def load_teacher(path: str | Path) -> Teacher:
@@ -127,7 +129,10 @@ def load_teacher(path: str | Path) -> Teacher:
         raise CheckpointError(f"{source}: no such file or folder")
     candidate = _teacher_file_in(source)
     if candidate.suffix == ".safetensors" and candidate.is_file():
-        teacher = read_teacher_header(candidate).build(str(candidate))
+        header = read_teacher_header(candidate)
+        probe = built_on_meta(lambda: header.build(str(candidate)), str(candidate))
+        check_fits(as_module(probe), str(candidate))
+        teacher = header.build(str(candidate))
         load_module(teacher, candidate)  # type: ignore[arg-type]
     else:
         from dlmkit.plugins import get_plugins
