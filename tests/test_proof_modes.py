@@ -70,6 +70,7 @@ def _validity_gain(tmp_path: Path, name: str, steps: int, control: bool) -> floa
 def test_distillation_raises_validity_and_a_frozen_psi_does_not(tmp_path: Path, name: str, steps: int) -> None:
     gain = _validity_gain(tmp_path, name, steps, control=False)
     control = _validity_gain(tmp_path, name, steps, control=True)
+    print(f"{name}: validity gain {gain:+.3f} in {steps} iterations, frozen-psi control {control:+.3f}")
     assert gain >= MARGIN, (
         f"{name}: distillation gained {gain:+.3f} validity in {steps} iterations (needs {MARGIN:+.2f})"
     )
