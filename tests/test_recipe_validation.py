@@ -146,7 +146,7 @@ def test_toml_syntax_error_names_line_and_column(tmp_path: Path) -> None:
 
 def test_validator_message_names_the_rule(tmp_path: Path) -> None:
     path = write(tmp_path, TINY.replace("t_min = 0\n", "t_min = 1999\n", 1))
-    with pytest.raises(RecipeError, match=r"'t_min' .* must not exceed 't_max'"):
+    with pytest.raises(RecipeError, match=r"'t_min' .* must be below 't_max'"):
         load_recipe(path)
 
 
