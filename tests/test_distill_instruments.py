@@ -49,23 +49,26 @@ def test_output_scale_reads_outputs_against_the_table() -> None:
     assert abs(condition_only["out_beyond"] - 1 / 3) < 1e-6
 
 
-@settings(max_examples=50, deadline=None)
-@given(scale=st.floats(0.0, 0.999), seed=st.integers(0, 2**16))
-def test_the_hold_is_zero_on_the_tables_scale(scale: float, seed: int) -> None:
+def outputs_at(scale: float, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """A random table and outputs in random directions at ``scale`` times the table's largest norm."""
     g = torch.Generator().manual_seed(seed)
     table = torch.randn(7, 5, generator=g)
     direction = torch.nn.functional.normalize(torch.randn(2, 3, 5, generator=g), dim=-1)
-    x = direction * scale * table.norm(dim=-1).max()
+    return table, direction * scale * table.norm(dim=-1).max()
+
+
+@settings(max_examples=50, deadline=None)
+@given(scale=st.floats(0.0, 0.999), seed=st.integers(0, 2**16))
+def test_the_hold_is_zero_on_the_tables_scale(scale: float, seed: int) -> None:
+    table, x = outputs_at(scale, seed)
     assert float(scale_excess(x, torch.ones(2, 3), table)) == 0.0
 
 
 @settings(max_examples=50, deadline=None)
 @given(scale=st.floats(1.05, 20.0), seed=st.integers(0, 2**16))
 def test_the_hold_pulls_outputs_beyond_the_table_back(scale: float, seed: int) -> None:
-    g = torch.Generator().manual_seed(seed)
-    table = torch.randn(7, 5, generator=g)
-    direction = torch.nn.functional.normalize(torch.randn(2, 3, 5, generator=g), dim=-1)
-    x = (direction * scale * table.norm(dim=-1).max()).requires_grad_(True)
+    table, x = outputs_at(scale, seed)
+    x.requires_grad_(True)
     excess = scale_excess(x, torch.ones(2, 3), table)
     assert float(excess.detach()) > 0.0
     (grad,) = torch.autograd.grad(excess, x)
