@@ -94,3 +94,13 @@ def test_changed_keys_reads_stages_by_name() -> None:
     old = {"seed": 0, "stage": [{"name": "a", "steps": 5, "lr": 1e-3}], "runtime": {"threads": 1}}
     new = {"seed": 1, "stage": [{"name": "a", "steps": 9, "lr": 2e-3}], "runtime": {"threads": 2}}
     assert changed_keys(old, new) == ["seed", "stage.a.lr"]
+
+
+def test_a_run_started_before_a_key_existed_still_resumes(partial: Path) -> None:
+    resolved = partial / "resolved.toml"
+    text = resolved.read_text()
+    assert "keep_max_teacher_error = " in text
+    resolved.write_text("\n".join(line for line in text.splitlines() if not line.startswith("keep_max_teacher_error")))
+    recipe = load_recipe(TINY, [*SHORT, "stage.stage2.steps=400", "stage.stage2.max_minutes=0.002"])
+    state = run_recipe(recipe, partial, resume=True, progress=False)  # the missing key takes its default: no change
+    assert "stage2" in state["stages"]

@@ -20,7 +20,7 @@ from dlmkit.interfaces import Stage, StageResult, Teacher, Tokenizer
 from dlmkit.interfaces.stage import TEACHER_ARTIFACT
 from dlmkit.interfaces.teacher import as_module
 from dlmkit.plugins import build, get_plugins, replaced_components
-from dlmkit.recipe.load import recipe_hash, render, resolved_dict
+from dlmkit.recipe.load import load_recipe, recipe_hash, render, resolved_dict
 from dlmkit.recipe.schema import ComponentRef, Recipe
 from dlmkit.storage.atomic import write_text_atomic
 from dlmkit.storage.memory_budget import TRAINING_COPIES, built_on_meta, check_fits
@@ -107,14 +107,22 @@ def run_recipe(
     return state
 
 
+def _started_with(path: Path) -> dict[str, Any]:
+    """The recipe a run started with, resolved by this dlmkit (so keys added since take their defaults)."""
+    try:
+        return resolved_dict(load_recipe(path, files=False))
+    except UserError as exc:
+        raise UserError(f"{path}: the recipe this run started with no longer loads ({exc}); start a new run") from None
+
+
 def _run_locked(
     recipe: Recipe, run_dir: Path, resume: bool, device: str | None, progress: bool | None
 ) -> tuple[dict[str, Any], bool]:
     """The run state, and whether the run finished (a stage can stop early: its time ran out, or a signal)."""
     folder = RunFolder(run_dir)
-    if resume:
-        check_resume(folder, resolved_dict(recipe))
-    else:
+    if resume and folder.resolved_recipe.is_file():
+        check_resume(folder.resolved_recipe, _started_with(folder.resolved_recipe), resolved_dict(recipe))
+    elif not resume:
         check_new_run(run_dir)
     state = folder.read_state()
     run_dir.mkdir(parents=True, exist_ok=True)

@@ -9,18 +9,12 @@ that only say how long to run and how often to log, validate and save.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from dlmkit.errors import UserError
 from dlmkit.storage.run_layout import RunFolder
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 #: Files and folders whose presence means a run used this folder.
 RUN_MARKERS = ("resolved.toml", "run_state.json", "metrics.jsonl")
@@ -75,15 +69,9 @@ def changed_keys(started: Mapping[str, Any], now: Mapping[str, Any]) -> list[str
     return sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k) and not _may_change(k))
 
 
-def check_resume(folder: RunFolder, now: Mapping[str, Any]) -> None:
-    """Refuse ``--resume`` with a recipe that differs from the run's in anything but how long and how often."""
-    path = folder.resolved_recipe
-    if not path.is_file():
-        return
-    try:
-        started = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError) as exc:
-        raise UserError(f"{path}: the recipe this run started with cannot be read ({type(exc).__name__})") from None
+def check_resume(path: Path, started: Mapping[str, Any], now: Mapping[str, Any]) -> None:
+    """Refuse ``--resume`` with a recipe that differs from the run's (``path``, read as ``started``) in anything
+    but how long and how often."""
     keys = changed_keys(started, now)
     if keys:
         shown = ", ".join(keys[:6]) + (" ..." if len(keys) > 6 else "")
