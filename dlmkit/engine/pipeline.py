@@ -122,8 +122,6 @@ def _run_locked(
     folder = RunFolder(run_dir)
     if resume and folder.resolved_recipe.is_file():
         check_resume(folder.resolved_recipe, _started_with(folder.resolved_recipe), resolved_dict(recipe))
-    elif not resume:
-        check_new_run(run_dir)
     state = folder.read_state()
     run_dir.mkdir(parents=True, exist_ok=True)
     digest = recipe_hash(recipe)
