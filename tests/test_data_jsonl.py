@@ -127,3 +127,24 @@ def test_a_word_no_sentence_has_is_refused(tmp_path: Path) -> None:
     path.write_text('{"src": "fine words", "trg": "ok"}\n{"src": "x", "trg": "' + "w" * 5000 + '"}\n')
     with pytest.raises(UserError, match=r'word.jsonl, line 2: key "trg" holds a word of 5,000 characters'):
         read_jsonl_pairs(path)
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda z: z[:-8] + (int.from_bytes(z[-8:-4], "little") ^ 1).to_bytes(4, "little") + z[-4:], "CRC check"),
+        (lambda z: z + b"garbage after the last member", "Not a gzipped file"),
+        (lambda z: z[:-12], "ended before the end-of-stream marker"),
+    ],
+)
+@pytest.mark.parametrize("limit", [None, 3])
+def test_a_damaged_gzip_is_refused_even_when_only_its_first_lines_are_read(
+    tmp_path: Path, damage: object, message: str, limit: int | None
+) -> None:
+    lines = b"".join(b'{"src": "a b %d", "trg": "c d"}\n' % i for i in range(200))
+    path = tmp_path / "train.jsonl.gz"
+    path.write_bytes(damage(gzip.compress(lines)))  # type: ignore[operator]
+    with pytest.raises(UserError, match=rf"train.jsonl.gz: .*{message}"):
+        read_jsonl_pairs(path, limit=limit)
+    path.write_bytes(gzip.compress(lines) + b"\0" * 16)  # zero padding after the member is allowed, as gzip allows
+    assert len(read_jsonl_pairs(path, limit=limit)[0]) == (limit or 200)

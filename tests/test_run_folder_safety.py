@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -71,3 +72,41 @@ def test_the_lock_of_a_killed_run_is_not_mistaken_for_a_live_one(tmp_path: Path)
             proc.wait()
     with hold_run_folder(tmp_path):
         assert (tmp_path / LOCK_FILE).read_text().count(f'"pid": {os.getpid()}') == 1
+
+
+def test_a_lock_linked_out_of_an_empty_folder_is_refused(tmp_path: Path) -> None:
+    victim = tmp_path / "keep.txt"
+    victim.write_text("mine\n")
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / LOCK_FILE).symlink_to(victim)  # an empty folder but for the lock: a new run would take it
+    result = CliRunner().invoke(cli, ["run", str(TINY), "--output-dir", str(run), "--no-progress"])
+    assert result.exit_code == 2 and f"{run / LOCK_FILE} is a link to {victim}, outside the run folder" in result.output
+    assert victim.read_text() == "mine\n"
+
+
+@pytest.mark.parametrize("planted", ["vocab.txt", "outputs", "stage1/ckpt"])
+def test_a_run_folder_with_a_link_out_is_not_resumed(tmp_path: Path, planted: str) -> None:
+    from tests.tiny_run import make_tiny_run
+
+    run = make_tiny_run(tmp_path)
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (victim / "keep.txt").write_text("mine\n")
+    shutil.rmtree(run / planted) if (run / planted).is_dir() else (run / planted).unlink()
+    (run / planted).symlink_to(victim if planted != "vocab.txt" else victim / "keep.txt")
+    args = ["run", str(run / "resolved.toml"), "--output-dir", str(run), "--no-progress", "--resume"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2 and f"{run / planted} is a link to {victim}" in result.output
+    assert sorted(p.name for p in victim.iterdir()) == ["keep.txt"] and (victim / "keep.txt").read_text() == "mine\n"
+
+
+def test_a_link_inside_the_run_folder_is_allowed(tmp_path: Path) -> None:
+    from dlmkit.storage.run_guard import check_no_links_out
+
+    (tmp_path / "data").mkdir()
+    (tmp_path / "alias").symlink_to(tmp_path / "data")
+    check_no_links_out(tmp_path)  # a link that stays inside writes nowhere else
+    (tmp_path / "loop").symlink_to(tmp_path / "loop")
+    with pytest.raises(UserError, match="a loop"):
+        check_no_links_out(tmp_path)

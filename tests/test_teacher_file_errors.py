@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -36,6 +37,15 @@ def test_a_teacher_with_non_finite_weights_is_refused(tmp_path: Path, value: flo
         {"format": FORMAT, "config": "{}", "vocab_size": "20", "seq_len": "24"},  # no component
         {"format": FORMAT, "component": "diffuseq", "config": "not json", "vocab_size": "20", "seq_len": "24"},
         {"format": FORMAT, "component": "diffuseq", "config": "{}", "vocab_size": "many", "seq_len": "24"},
+        {
+            "format": FORMAT,
+            "component": "diffuseq",
+            "config": "[" * 100_000 + "]" * 100_000,
+            "vocab_size": "20",
+            "seq_len": "24",
+        },  # nested past the parser's recursion limit
+        {"format": FORMAT, "component": "diffuseq", "config": "{}", "vocab_size": "-5", "seq_len": "24"},
+        {"format": FORMAT, "component": "diffuseq", "config": "{}", "vocab_size": "20", "seq_len": "0"},
     ],
 )
 def test_damaged_metadata_is_named_not_a_traceback(tmp_path: Path, metadata: dict[str, str]) -> None:
@@ -43,6 +53,20 @@ def test_damaged_metadata_is_named_not_a_traceback(tmp_path: Path, metadata: dic
     safetensors.torch.save_file({"w": torch.zeros(2)}, str(path), metadata=metadata)
     with pytest.raises(CheckpointError, match=r"teacher.safetensors: damaged teacher metadata"):
         load_teacher(path)
+    imported = CliRunner().invoke(cli, ["teacher", "import", str(path), str(tmp_path / "out")])
+    assert imported.exit_code == 2 and "damaged teacher metadata" in imported.output
+    assert not (tmp_path / "out").exists()
+    shown = CliRunner().invoke(cli, ["inspect", str(path)])  # inspect shows a damaged file rather than stopping
+    assert shown.exit_code == 0 and "Traceback" not in shown.output and "vocab_size" in shown.output
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this system")
+@pytest.mark.parametrize("command", [["inspect"], ["teacher", "import"]])
+def test_a_fifo_is_refused_before_it_is_opened(tmp_path: Path, command: list[str]) -> None:
+    fifo = tmp_path / "teacher.safetensors"
+    os.mkfifo(fifo)  # opening it for reading would block until a writer came
+    result = CliRunner().invoke(cli, [*command, str(fifo), *(["out"] if command[0] == "teacher" else [])])
+    assert result.exit_code == 2 and "not a regular file (a FIFO, socket or device)" in result.output
 
 
 @pytest.mark.parametrize(

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import traceback
+from pathlib import Path
 from typing import Any
 
 import click
@@ -11,6 +13,26 @@ import click
 from dlmkit import __version__
 from dlmkit.errors import DlmkitError, RunInterrupted, UserError
 from dlmkit.plugin_blame import blame
+from dlmkit.storage.atomic import refused_write
+
+_RESUMABLE = (
+    "; free some space and run the command again (a run continues with --resume: its files and checkpoints are "
+    "written whole or not at all)"
+)
+
+
+def _disk_full(exc: BaseException) -> bool:
+    """Whether ``exc``, or an error it was raised from, is the disk refusing a write (full, or over quota)."""
+    seen: BaseException | None = exc
+    chain: set[int] = set()
+    while seen is not None and id(seen) not in chain:
+        chain.add(id(seen))
+        if isinstance(seen, OSError) and seen.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        if refused_write(seen, Path()) is not None:
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 class DlmkitGroup(click.Group):
@@ -58,9 +80,12 @@ class DlmkitGroup(click.Group):
             ctx.exit(2)
         except OSError as exc:  # the machine refused: disk full, read-only or missing folder, permissions
             where = f": {exc.filename}" if exc.filename else ""
-            click.echo(f"error: {exc.strerror or exc}{where}", err=True)
+            click.echo(f"error: {exc.strerror or exc}{where}{_RESUMABLE if _disk_full(exc) else ''}", err=True)
             ctx.exit(2)
         except Exception as exc:
+            if _disk_full(exc):  # a library's own wrapping of a refused write (rich, matplotlib, a plugin's logger)
+                click.echo(f"error: no space left on device ({type(exc).__name__}: {exc}){_RESUMABLE}", err=True)
+                ctx.exit(2)
             culprit = blame(exc)
             if culprit is not None:
                 click.echo(traceback.format_exc(), err=True)

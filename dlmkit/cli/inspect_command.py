@@ -9,7 +9,15 @@ import click
 import safetensors
 
 from dlmkit.errors import CheckpointError
-from dlmkit.storage.checkpoint import CHECKPOINT_META, latest_checkpoint, read_metadata
+from dlmkit.storage.checkpoint import CHECKPOINT_META, latest_checkpoint, read_checkpoint_meta, read_metadata
+
+
+def _config_text(value: str) -> str:
+    """The config on one line, or a note that it is damaged: inspect shows a broken file, it does not stop at it."""
+    try:
+        return json.dumps(json.loads(value))
+    except (ValueError, RecursionError) as exc:
+        return f"(damaged: not JSON, {type(exc).__name__}) {value[:80]}..."
 
 
 @click.command("inspect")
@@ -21,7 +29,7 @@ def inspect_command(checkpoint: Path) -> None:
         meta_file = target / CHECKPOINT_META
         if meta_file.is_file():
             click.echo(f"checkpoint folder: {target}")
-            click.echo(meta_file.read_text(encoding="utf-8"))
+            click.echo(json.dumps(read_checkpoint_meta(target), indent=2))
         files = sorted(target.glob("*.safetensors"))
         if not files:
             raise CheckpointError(f"{checkpoint}: no .safetensors files here")
@@ -42,5 +50,5 @@ def inspect_command(checkpoint: Path) -> None:
         for key, value in meta.items():
             shown = value if len(value) < 400 else value[:400] + "..."
             if key == "config":
-                shown = json.dumps(json.loads(value))
+                shown = _config_text(value)
             click.echo(f"  {key}: {shown}")

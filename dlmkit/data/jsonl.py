@@ -117,5 +117,19 @@ def read_jsonl_pairs(
         sources.append(pair[0])
         targets.append(pair[1])
         if limit is not None and len(sources) >= limit:
+            _check_gzip_whole(path)
             break
     return sources, targets
+
+
+def _check_gzip_whole(path: Path) -> None:
+    """Read a ``.gz`` file to its end without keeping it, so a wrong CRC, a cut file or garbage after the last
+    member is refused even when only its first lines are used (a damaged download must not train silently)."""
+    if path.suffix != ".gz":
+        return
+    try:
+        with gzip.open(path, "rb") as handle:
+            while handle.read(1 << 20):
+                pass
+    except (OSError, EOFError, zlib.error) as err:
+        raise UserError(f"{path}: damaged gzip file ({err}); download or compress it again") from None

@@ -14,6 +14,7 @@ from dlmkit.engine.context import RunContext
 from dlmkit.engine.progress import console
 from dlmkit.engine.run_lock import hold_run_folder
 from dlmkit.engine.runtime import Runtime, seed_everything
+from dlmkit.engine.size_notes import capped_counts
 from dlmkit.engine.stop_request import stop_on_signals
 from dlmkit.errors import RunInterrupted, UserError
 from dlmkit.interfaces import Stage, StageResult, Teacher, Tokenizer
@@ -24,7 +25,7 @@ from dlmkit.recipe.load import load_recipe, recipe_hash, render, resolved_dict
 from dlmkit.recipe.schema import ComponentRef, Recipe
 from dlmkit.storage.atomic import write_text_atomic
 from dlmkit.storage.memory_budget import TRAINING_COPIES, built_on_meta, check_fits
-from dlmkit.storage.run_guard import check_new_run, check_resume
+from dlmkit.storage.run_guard import check_new_run, check_no_links_out, check_resume
 from dlmkit.storage.run_layout import RunFolder
 from dlmkit.storage.teacher_files import load_teacher
 
@@ -96,6 +97,7 @@ def run_recipe(
     run_dir = Path(output_dir or recipe.header.output_dir or Path("runs") / recipe.name)
     if not resume:
         check_new_run(run_dir)  # before the lock file is made: a refused folder is left as it was
+    check_no_links_out(run_dir)
     with hold_run_folder(run_dir), stop_on_signals() as stop:
         state, finished = _run_locked(recipe, run_dir, resume, device, progress)
     if not finished and stop.signal is not None:
@@ -144,6 +146,9 @@ def _run_locked(
     dataset = build_ref(recipe.data)
     if hasattr(dataset, "save_vocab") and main:
         dataset.save_vocab(folder.vocab)
+    if main:
+        for text in capped_counts(recipe, dataset):
+            console.print(f"note: {text}", markup=False, highlight=False, soft_wrap=True)
     teacher = _teacher(recipe, dataset.tokenizer, dataset.seq_len)
     mode = recipe.runtime.progress if progress is None else ("on" if progress else "off")
     ctx = RunContext(

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from dlmkit.plugins import get_plugins
+from dlmkit.storage.atomic import named
 
 console = Console(stderr=True)
 
@@ -69,8 +70,13 @@ class StageProgress:
             return
         record = {"stage": self.stage, "step": step, "time": round(time.perf_counter() - self._t0, 3), **metrics}
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        with self.log_path.open("a", encoding="utf-8") as handle:
-            handle.write(json.dumps(record) + "\n")
+        try:
+            with self.log_path.open("a", encoding="utf-8") as handle:
+                handle.write(json.dumps(record) + "\n")
+        except OSError as exc:
+            if exc.filename:
+                raise
+            raise named(exc, self.log_path) from exc
         get_plugins().notify("on_log", stage=self.stage, step=step, metrics=dict(metrics))
         if self._progress is not None:
             short = {

@@ -83,6 +83,10 @@ class RuntimeSpec:
     deterministic: bool = False
 
 
+#: Each seed samples the whole evaluation again; past this a typo would run for days.
+MAX_SEEDS = 100
+
+
 @attrs.frozen
 class EvalSpec:
     """Final evaluation of the trained models on a split."""
@@ -94,8 +98,8 @@ class EvalSpec:
     teacher_sampler: str | None = None
     teacher_steps: int | None = attrs.field(default=None, validator=v.optional(v.gt(0)))
     seed: int = attrs.field(default=0, validator=SEED_RULE)
-    seeds: int = attrs.field(default=1, validator=v.gt(0))
-    """Samples per source; diversity metrics (self_bleu, div4) need more than one."""
+    seeds: int = attrs.field(default=1, validator=[v.gt(0), v.le(MAX_SEEDS)])
+    """Samples per source; diversity metrics (self_bleu, div4) need more than one (each is a full sampling)."""
     teacher_outputs: list[str] | None = path_field(default=None)
     """Precomputed teacher output files (one per seed, DiffuSeq format) for the first sources of the split."""
     timing_batch: int = attrs.field(default=4, validator=v.gt(0))

@@ -48,11 +48,21 @@ def refused_write(exc: BaseException, path: Path) -> OSError | None:
     return OSError(errno.ENOSPC, "no space left on device (the previous file is kept whole)", str(path))
 
 
+def named(exc: OSError, path: Path) -> OSError:
+    """``exc`` with ``path`` as its file name, so the message says which write the machine refused."""
+    return OSError(exc.errno, exc.strerror or str(exc), str(path))
+
+
 @contextlib.contextmanager
 def _disk_refusals(path: Path) -> Iterator[None]:
-    """Inside, a library writer's full-disk error leaves as ``refused_write``'s ``OSError``."""
+    """Inside, a library writer's full-disk error leaves as ``refused_write``'s ``OSError``, and an OS error
+    without a file name (a failed ``write()`` carries none) gets ``path``'s."""
     try:
         yield
+    except OSError as exc:
+        if exc.filename is not None or exc.errno is None:
+            raise
+        raise named(exc, path) from exc
     except Exception as exc:
         refused = refused_write(exc, path)
         if refused is None:

@@ -49,8 +49,16 @@ def load_module(module: nn.Module, path: Path) -> None:
         )
 
 
+def refuse_special_file(path: Path) -> None:
+    """Refuse a path that exists but is neither a regular file nor a folder (a FIFO, socket or device)."""
+    if path.exists() and not path.is_file() and not path.is_dir():
+        raise CheckpointError(f"{path}: not a regular file (a FIFO, socket or device); give a checkpoint file")
+
+
 def read_metadata(path: Path) -> dict[str, str]:
-    """The string metadata of a safetensors file."""
+    """The string metadata of a safetensors file; a FIFO or device is refused before it is opened (it would
+    block or never end)."""
+    refuse_special_file(path)
     try:
         with safetensors.safe_open(str(path), framework="pt") as handle:
             return dict(handle.metadata() or {})
@@ -186,8 +194,15 @@ def resume_checkpoint(folder: Path, stage: str, say: Callable[[str], None]) -> P
 
 
 def read_checkpoint_meta(target: Path) -> dict[str, Any]:
-    """What a checkpoint folder says of itself: its stage, kind and step."""
-    loaded: dict[str, Any] = json.loads((target / CHECKPOINT_META).read_text(encoding="utf-8"))
+    """What a checkpoint folder says of itself: its stage, kind and step; a damaged file is a ``CheckpointError``."""
+    path = target / CHECKPOINT_META
+    refuse_special_file(path)
+    try:
+        loaded = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise CheckpointError(f"{path}: not a readable checkpoint description ({type(exc).__name__})") from None
+    if not isinstance(loaded, dict):
+        raise CheckpointError(f"{path}: a JSON object (stage, kind, step) expected, found {type(loaded).__name__}")
     return loaded
 
 

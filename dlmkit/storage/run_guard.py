@@ -9,6 +9,7 @@ that only say how long to run and how often to log, validate and save.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,27 @@ def check_new_run(folder: Path) -> None:
             f"{folder} is not empty and holds no run ({shown}); a run writes vocab.txt, results.json and outputs/ "
             "there, so choose a new or empty --output-dir"
         )
+
+
+def check_no_links_out(folder: Path) -> None:
+    """Refuse a run folder holding a symbolic link that leads outside it: the run would write through it
+    (its lock, checkpoints, outputs or vocabulary) into a file it does not own."""
+    if not folder.is_dir():
+        return
+    root = folder.resolve()
+    for where, dirs, files in os.walk(folder):
+        for name in [*dirs, *files]:
+            path = Path(where) / name
+            if path.is_symlink():
+                try:
+                    target = path.resolve()
+                except (OSError, RuntimeError):  # a loop of links
+                    raise UserError(f"{path} is a link that leads nowhere (a loop); remove it") from None
+                if target != root and root not in target.parents:
+                    raise UserError(
+                        f"{path} is a link to {target}, outside the run folder; a run writes only inside its "
+                        "folder, so remove the link (or copy the file in)"
+                    )
 
 
 def _flat(data: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:

@@ -55,8 +55,12 @@ class RunFolder:
 
     @classmethod
     def of_checkpoint(cls, folder: Path) -> RunFolder:
-        """The run a stage checkpoint folder (``RUN/STAGE/ckpt/step_N``) belongs to."""
-        return cls(folder.parents[CHECKPOINT_DEPTH])
+        """The run a stage checkpoint folder (``RUN/STAGE/ckpt/step_N``) belongs to (a relative path is resolved
+        first, so ``step_N`` given from inside ``ckpt`` works)."""
+        parents = folder.resolve().parents
+        if len(parents) <= CHECKPOINT_DEPTH:
+            raise UserError(f"{folder}: not a stage checkpoint folder (RUN/STAGE/ckpt/step_N)")
+        return cls(parents[CHECKPOINT_DEPTH])
 
     def stage_dir(self, name: str) -> Path:
         """``RUN/NAME``; recipes allow only slug names, and this refuses anything that would leave the run."""

@@ -15,7 +15,7 @@ from dlmkit.errors import CheckpointError, Problem
 from dlmkit.interfaces import Teacher
 from dlmkit.interfaces.teacher import as_module
 from dlmkit.recipe.structure import MISSING, Structurer, unstructure
-from dlmkit.storage.checkpoint import load_module, read_metadata, save_module
+from dlmkit.storage.checkpoint import load_module, read_metadata, refuse_special_file, save_module
 from dlmkit.storage.memory_budget import built_on_meta, check_fits
 
 TEACHER_FILE = "teacher.safetensors"
@@ -100,8 +100,12 @@ def read_teacher_header(path: Path) -> TeacherHeader:
         config = json.loads(meta["config"])
         if not isinstance(config, dict):
             raise ValueError(f"config is a JSON {type(config).__name__}, not an object")
-        return TeacherHeader(meta["component"], config, int(meta["vocab_size"]), int(meta["seq_len"]))
-    except (KeyError, ValueError) as exc:
+        sizes = {key: int(meta[key]) for key in ("vocab_size", "seq_len")}
+        for key, value in sizes.items():
+            if value < 1:
+                raise ValueError(f"{key} is {value}, must be a positive count")
+        return TeacherHeader(meta["component"], config, sizes["vocab_size"], sizes["seq_len"])
+    except (KeyError, ValueError, RecursionError) as exc:
         raise CheckpointError(
             f"{path}: damaged teacher metadata ({type(exc).__name__}: {exc}); "
             "a dlmkit teacher file holds 'component', a JSON 'config', 'vocab_size' and 'seq_len'"
@@ -127,6 +131,7 @@ def load_teacher(path: str | Path) -> Teacher:
     source = Path(path)
     if not source.exists():
         raise CheckpointError(f"{source}: no such file or folder")
+    refuse_special_file(source)
     candidate = _teacher_file_in(source)
     if candidate.suffix == ".safetensors" and candidate.is_file():
         header = read_teacher_header(candidate)
