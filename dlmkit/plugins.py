@@ -8,9 +8,11 @@ unless strict mode (``--strict-plugins`` or ``DLMKIT_STRICT_PLUGINS=1``) makes i
 
 from __future__ import annotations
 
+import copy
 import importlib
 import importlib.metadata as metadata
 import os
+import re
 import sys
 import traceback
 from collections.abc import Callable
@@ -24,6 +26,7 @@ from dlmkit import hookspecs
 from dlmkit.errors import PluginConflict, PluginLoadError
 from dlmkit.hook_errors import explain_hook_error
 from dlmkit.interface_check import interface_checked
+from dlmkit.plugin_deadline import call_with_deadline, raised_by_plugin
 from dlmkit.registry import KINDS, Entry, Registry
 
 ENTRY_POINT_GROUP = "dlmkit"
@@ -126,9 +129,14 @@ class Plugins:
             key = f"{impl.plugin_name}.{hook_name}"
             if key in self._muted:
                 continue
-            try:
-                impl.function(**{k: kwargs[k] for k in impl.argnames})
-            except (Exception, SystemExit) as exc:
+            arguments = {
+                k: copy.deepcopy(kwargs[k]) if isinstance(kwargs[k], dict | list) else kwargs[k] for k in impl.argnames
+            }
+            try:  # a copy of each value: a hook that edits a summary or metrics cannot change the run's own
+                call_with_deadline(impl.function, f"plugin '{impl.plugin_name}' {hook_name}", **arguments)
+            except (Exception, SystemExit, KeyboardInterrupt) as exc:
+                if isinstance(exc, KeyboardInterrupt) and not raised_by_plugin(exc):
+                    raise  # the user's Ctrl-C, which arrived while the hook ran
                 if strict_mode():
                     raise
                 self._muted.add(key)
@@ -156,8 +164,8 @@ class Plugins:
     def _collect(self) -> Registry:
         """Call every registration hook implementation with a ``register`` bound to its provider.
 
-        A plugin whose registration raises (a duplicate name, a bad factory, any exception or
-        ``SystemExit``) is listed as failed and the rest of the registry is built without its entry,
+        A plugin whose registration raises (a duplicate name, a bad factory, any exception, ``SystemExit`` or
+        ``KeyboardInterrupt``) is listed as failed and the rest of the registry is built without that hook's entries,
         so one broken plugin cannot take ``validate``, ``components`` or ``run`` down for the others
         (``DLMKIT_STRICT_PLUGINS=1`` raises instead).
         """
@@ -167,9 +175,11 @@ class Plugins:
             for impl in caller.get_hookimpls():  # registration order: built-ins first
                 distribution, version, _ = self.provenance.get(impl.plugin_name, (impl.plugin_name, "", False))
                 register = _make_register(registry, kind, distribution, version, impl.plugin_name)
+                before = dict(registry.entries[kind])
                 try:
                     impl.function(register)
-                except (Exception, SystemExit) as exc:
+                except (Exception, SystemExit, KeyboardInterrupt) as exc:  # registration is instant: the plugin's
+                    registry.entries[kind] = before  # all of a failed hook's entries go, not the ones before the error
                     self._fail(impl.plugin_name, distribution, version, exc)
         return registry
 
@@ -203,6 +213,10 @@ def default_problem(params: type) -> str:
     return ""
 
 
+#: What a component may be called: recipes name it, and stage kinds and metrics become file and folder names.
+COMPONENT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+
+
 def _make_register(registry: Registry, kind: str, provider: str, version: str, plugin_name: str) -> Callable[..., None]:
     def register(
         name: str, factory: Callable[..., Any], params: type | None = None, summary: str = "", override: bool = False
@@ -210,6 +224,11 @@ def _make_register(registry: Registry, kind: str, provider: str, version: str, p
         where = f"plugin '{plugin_name}' ({provider} {version})"
         if not isinstance(name, str) or not name:
             raise PluginConflict(f"{where} registered a {kind} with an empty or non-string name")
+        if not COMPONENT_NAME.fullmatch(name):
+            raise PluginConflict(
+                f"{where} registered {kind} {name!r}: a name is letters, digits, '_', '-' or '.', starting with a "
+                "letter or digit (recipes and folder names use it)"
+            )
         if not callable(factory):
             raise PluginConflict(f"{where}: the factory of {kind} '{name}' is not callable")
         if params is not None and not (isinstance(params, type) and attrs.has(params)):
@@ -246,8 +265,10 @@ def _load_entry_points(plugins: Plugins) -> None:
             )
             continue
         try:
-            module = ep.load()
-        except (Exception, SystemExit) as exc:  # a plugin's import must not end the process
+            module = call_with_deadline(ep.load, f"the import of plugin '{ep.name}'")
+        except (Exception, SystemExit, KeyboardInterrupt) as exc:  # a plugin's import must not end or hang dlmkit
+            if isinstance(exc, KeyboardInterrupt) and not raised_by_plugin(exc):
+                raise
             plugins._fail(ep.name, distribution, version, exc)
             continue
         plugins.register_plugin(module, ep.name, distribution, version, builtin=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -258,3 +259,89 @@ def test_a_teacher_file_whose_plugin_failed_to_import_names_that_failure(site: P
     message = str(caught.value)
     assert "no teacher named 'mine'" in message
     assert "dlmkit-author (ImportError: No module named fancy_kernels)" in message
+
+
+OBJ = "@hookimpl\ndef register_objectives(register):\n"
+NINE_FAILURES = {
+    "a raising hook": (OBJ + "    raise RuntimeError('boom')\n", "RuntimeError: boom"),
+    "SystemExit in registration": (OBJ + "    raise SystemExit(0)\n", "SystemExit: 0"),
+    "KeyboardInterrupt in registration": (OBJ + "    raise KeyboardInterrupt('mine')\n", "KeyboardInterrupt: mine"),
+    "a default of the wrong type": (
+        "@attrs.frozen\nclass P:\n    alpha: float = 'high'\n" + OBJ + "    register('mine', lambda p: None, P)\n",
+        "has default alpha = 'high', which is not a float",
+    ),
+    "a default its validator refuses": (
+        "@attrs.frozen\nclass P:\n    n: int = attrs.field(default=0, validator=attrs.validators.gt(0))\n"
+        + OBJ
+        + "    register('mine', lambda p: None, P)\n",
+        "has defaults that fail its own validators",
+    ),
+    "params that are not attrs": (
+        "class P:\n    alpha = 1.0\n" + OBJ + "    register('mine', lambda p: None, P)\n",
+        "must be an attrs class",
+    ),
+    "an empty name": (OBJ + "    register('', lambda p: None)\n", "with an empty or non-string name"),
+    "a path-like name": (OBJ + "    register('../mine', lambda p: None)\n", "a name is letters, digits"),
+    "registering itself twice": (
+        OBJ + "    register('mine', lambda p: None)\n    register('mine', lambda p: None)\n",
+        "'mine'",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(NINE_FAILURES))
+def test_every_kind_of_registration_failure_is_listed_by_plugins_json(site: Path, case: str) -> None:
+    source, expected = NINE_FAILURES[case]
+    install(site, source)
+    result = CliRunner().invoke(cli, ["plugins", "--json"])
+    assert result.exit_code == 0, result.output
+    failed = json.loads(result.output)["failed"]
+    assert [f["name"] for f in failed] == ["dlmkit_author"] and expected in failed[0]["error"], failed
+    assert "mine" not in CliRunner().invoke(cli, ["components", "objective"]).output  # nothing half-registered
+
+
+def test_a_plugin_whose_import_hangs_does_not_hang_dlmkit(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DLMKIT_PLUGIN_TIMEOUT", "1")
+    monkeypatch.setenv("DLMKIT_PLUGINS", "dlmkit_hangs")
+    # its own module name: the import stays stuck in its thread (holding that module's import lock) for a while
+    make_distribution(site, "dlmkit-hangs", "dlmkit_hangs", "import time\ntime.sleep(60)\n")
+    started = time.monotonic()
+    result = CliRunner().invoke(cli, ["plugins", "--json"])
+    assert result.exit_code == 0 and time.monotonic() - started < 30
+    (failed,) = json.loads(result.output)["failed"]
+    assert failed["name"] == "dlmkit_hangs" and "did not return within 1 s" in failed["error"]
+
+
+def test_a_hanging_hook_is_left_behind_and_skipped(
+    site: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DLMKIT_PLUGIN_TIMEOUT", "0.5")
+    install(site, "import time\n@hookimpl\ndef on_log(stage, step, metrics):\n    time.sleep(60)\n")
+    plugins = create_plugins()
+    started = time.monotonic()
+    for step in range(3):
+        plugins.notify("on_log", stage="s", step=step, metrics={})
+    assert time.monotonic() - started < 10  # one deadline, then the hook is skipped
+    assert capsys.readouterr().err.count("on_log did not return within 0.5 s") == 1
+
+
+def test_a_hook_that_edits_what_it_is_given_changes_nothing_of_the_run(site: Path) -> None:
+    install(
+        site,
+        "@hookimpl\ndef on_stage_end(stage, kind, run_dir, summary):\n"
+        "    summary['complete'] = False\n    summary.clear()\n",
+    )
+    plugins = create_plugins()
+    summary = {"complete": True, "steps": 8}
+    plugins.notify("on_stage_end", stage="s", kind="distill", run_dir=site, summary=summary)
+    assert summary == {"complete": True, "steps": 8} and plugins.failures == []
+
+
+def test_a_ctrl_c_while_a_hook_runs_is_the_users_not_the_plugins(site: Path) -> None:
+    from dlmkit.plugin_deadline import raised_by_plugin
+
+    install(site, "@hookimpl\ndef on_log(stage, step, metrics):\n    raise KeyboardInterrupt('from the plugin')\n")
+    plugins = create_plugins()
+    plugins.notify("on_log", stage="s", step=0, metrics={})  # the plugin's own interrupt: reported, not fatal
+    assert [f.error for f in plugins.failures] == ["KeyboardInterrupt: from the plugin"]
+    assert not raised_by_plugin(KeyboardInterrupt())  # a signal that reaches dlmkit is not marked, so it stops it

@@ -17,6 +17,7 @@ from dlmkit.plugins import get_plugins, replaced_components
 def plugins_command(as_json: bool, details: bool) -> None:
     """List loaded plugins (distribution, version, hooks) and plugins that failed to load."""
     plugins = get_plugins()
+    _ = plugins.registry  # registration failures surface while the registry is built
     infos = plugins.infos()
     if as_json:
         data = {
