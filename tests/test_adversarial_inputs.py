@@ -200,3 +200,20 @@ def test_a_damaged_gzip_block_stops_the_run_naming_the_file_before_training(
     code, out = run("run", TINY, "--output-dir", str(tmp_path / "run"), "--no-progress", "--set", "runtime.threads=1")
     assert_clean(code, out, str(data / "train.jsonl.gz"), "cannot read")
     assert not list((tmp_path / "run").rglob("*.safetensors"))
+
+
+def test_validate_reads_the_splits_so_a_malformed_test_file_is_found_before_training(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = tmp_path / "data" / "qqp"
+    data.mkdir(parents=True)
+    shared = REPO.parent / "shared" / "data" / "qqp"
+    valid = (shared / "valid.jsonl").read_bytes()
+    (data / "train.jsonl.gz").write_bytes(gzip.compress(valid))
+    (data / "valid.jsonl").write_bytes(valid)
+    (data / "test.jsonl").write_bytes(b"".join(valid.splitlines(keepends=True)[:5]) + b'{"src": "cut off\n')
+    monkeypatch.setenv("DLMKIT_DATA_ROOT", str(tmp_path / "data"))
+    code, out = run("validate", TINY)
+    assert_clean(code, out, f"{data / 'test.jsonl'}, line 6: invalid JSON")
+    code, out = run("validate", TINY, "--no-files")  # without the files, nothing is read
+    assert code == 0, out

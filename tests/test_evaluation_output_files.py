@@ -91,3 +91,44 @@ def test_files_of_different_lengths_are_an_error(tmp_path: Path) -> None:
     assert read_output_files([long_file, long_file]) == [ROWS, ROWS]
     with pytest.raises(UserError, match=r"a.json has 2, .*b.json has 1"):
         read_output_files([long_file, short_file])
+
+
+def _long_rows(path: Path, rows: int, words: int) -> Path:
+    text = " ".join(f"w{i % 50}" for i in range(words))
+    write_output_file(path, [OutputRow(text, text, "x")] * rows)
+    return path
+
+
+def test_the_total_work_is_capped_not_only_each_row(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from dlmkit.cli.main import cli
+
+    one = _long_rows(tmp_path / "seed0.json", 20, 9_999)  # every row under the per-row cap
+    result = CliRunner().invoke(cli, ["eval", str(one)])
+    assert result.exit_code == 2 and "scoring would compare 2e+09 word pairs (at most 1e+08)" in result.output
+    two = [_long_rows(tmp_path / f"s{k}.json", 4, 3_000) for k in range(2)]  # small alone, large across seeds
+    assert len(read_output_files([two[0]])[0]) == 4
+    result = CliRunner().invoke(cli, ["eval", "--mbr", *map(str, two)])
+    assert result.exit_code == 2 and "word pairs" in result.output
+    assert read_output_files([_long_rows(tmp_path / "fine.json", 2_500, 128)])  # a whole test split at 128 words
+
+
+@pytest.mark.parametrize("special", ["fifo", "/dev/zero"])
+def test_a_fifo_or_device_is_refused_before_it_is_read(tmp_path: Path, special: str) -> None:
+    import os
+
+    path = Path(special)
+    if special == "fifo":
+        if not hasattr(os, "mkfifo"):
+            pytest.skip("no FIFOs here")
+        path = tmp_path / "out.json"
+        os.mkfifo(path)
+    with pytest.raises(UserError, match="not a regular file"):
+        read_output_file(path)
+
+
+def test_a_line_longer_than_any_row_is_not_read_whole(tmp_path: Path) -> None:
+    (tmp_path / "zeros.json").write_bytes(b"\0" * (3 << 20))
+    with pytest.raises(UserError, match="line 1: longer than 1,048,576 characters"):
+        read_output_file(tmp_path / "zeros.json")

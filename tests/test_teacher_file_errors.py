@@ -105,3 +105,17 @@ def test_validate_builds_the_shipped_teacher_on_the_meta_device_only(monkeypatch
     monkeypatch.setattr(module, "load_module", refuse)
     result = CliRunner().invoke(cli, ["validate", str(PROOF)])
     assert result.exit_code == 0, result.output
+
+
+def test_a_teacher_file_with_integer_weights_is_not_imported(tmp_path: Path) -> None:
+    from safetensors import safe_open
+
+    weights = safetensors.torch.load_file(str(SHIPPED))
+    with safe_open(str(SHIPPED), "pt") as handle:
+        metadata = handle.metadata()
+    weights = {k: (v * 100).to(torch.int32) for k, v in weights.items()}
+    path = tmp_path / "teacher.safetensors"
+    safetensors.torch.save_file(weights, str(path), metadata=metadata)
+    result = CliRunner().invoke(cli, ["teacher", "import", str(path), str(tmp_path / "out")])
+    assert result.exit_code == 2 and "is stored as I32, not floating point" in result.output
+    assert not (tmp_path / "out").exists()

@@ -182,6 +182,12 @@ class DiffuSeqJsonl:
         """Whether ``name`` is configured (``train``, ``valid`` or ``test``)."""
         return name in SPLITS and bool(self._files[name])
 
+    def check_files(self) -> None:
+        """Read every split as a run would (its limit included), so ``validate`` finds a malformed line."""
+        for name in self._files:
+            if self.has_split(name):
+                self.texts(name)
+
     def texts(self, name: str) -> tuple[list[str], list[str]]:
         """Raw (stripped) ``(sources, targets)`` of a split in file order, limits applied."""
         self._check_name(name)

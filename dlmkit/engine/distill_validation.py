@@ -79,7 +79,8 @@ class DistillValidator:
             self.start_error = teacher_error
         ratio = teacher_error / self.start_error if self.start_error > 0 else 1.0
         limit = self.stage.keep_max_teacher_error
-        keepable = limit is None or ratio <= limit
+        finite = math.isfinite(teacher_error) and math.isfinite(value)  # a NaN student is never kept
+        keepable = finite and (limit is None or ratio <= limit)
         if keepable and self.sign * value > self.best_score:
             self.best_score = self.sign * value
             self.save_best(step)

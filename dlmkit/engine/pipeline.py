@@ -168,6 +168,12 @@ def _run_locked(
         done = state["stages"].get(stage.name)
         if done and done.get("summary", {}).get("complete"):
             result = _result_from(done, folder)
+            missing = build("stage", stage.kind, stage.params).produces - set(result.artifacts)
+            if missing:
+                raise UserError(
+                    f"{folder.state_file}: stage '{stage.name}' is recorded as finished but names no "
+                    f"{', '.join(sorted(missing))}; restore the file, or start a new run in another folder"
+                )
             if TEACHER_ARTIFACT in result.artifacts:
                 ctx.teacher = load_teacher(result.artifacts[TEACHER_ARTIFACT])
             ctx.results[stage.name] = result

@@ -23,6 +23,12 @@ _EXPECTED = "each line must be one JSON object with string keys recover, referen
 #: Longest text a row may hold, in whitespace-separated words.  ROUGE-L's LCS costs the product of two
 #: lengths, so one 200,000-word line ran for minutes; generated sequences are at most a few hundred.
 MAX_WORDS = 10_000
+#: A row is a few hundred characters; a longer line is not an output file, and is not read whole.
+MAX_LINE_CHARS = 1 << 20
+#: Word pairs the metrics may compare in one command (LCS cells of ROUGE-L, and across seeds for MBR,
+#: self-BLEU and div-4): about 100x the whole QQP test split at 128 words a row, a few seconds' work, where
+#: 20 rows of 9,999 words each asked for 2e9 and ran for minutes.
+MAX_WORD_PAIRS = 10**8
 
 
 @attrs.frozen
@@ -67,9 +73,15 @@ def _parse_line(line: str, where: str) -> OutputRow:
 def read_output_file(path: str | os.PathLike[str]) -> list[OutputRow]:
     """Every row of one output file, in order."""
     name = os.fspath(path)
+    if os.path.exists(name) and not os.path.isfile(name) and not os.path.isdir(name):
+        raise UserError(f"{name}: not a regular file (a FIFO, socket or device); give an output .json file")
     try:
         with open(path, encoding="utf-8") as handle:
-            lines = list(handle)
+            lines: list[str] = []
+            while line := handle.readline(MAX_LINE_CHARS + 1):
+                if len(line) > MAX_LINE_CHARS:
+                    raise UserError(f"{name}, line {len(lines) + 1}: longer than {MAX_LINE_CHARS:,} characters")
+                lines.append(line)
     except FileNotFoundError:
         raise UserError(f"{name}: no such output file") from None
     except IsADirectoryError:
@@ -95,7 +107,24 @@ def read_output_files(paths: Sequence[str | os.PathLike[str]]) -> list[list[Outp
     if sets and len({len(rows) for rows in sets}) > 1:
         counts = ", ".join(f"{os.fspath(p)} has {len(rows)}" for p, rows in zip(paths, sets, strict=True))
         raise UserError(f"output files differ in length ({counts} rows); line k of every file must be the same example")
+    pairs = word_pairs(sets)
+    if pairs > MAX_WORD_PAIRS:
+        raise UserError(
+            f"{', '.join(os.fspath(p) for p in paths)}: scoring would compare {pairs:.2g} word pairs (at most "
+            f"{MAX_WORD_PAIRS:.0g}); generated rows hold tens of words, so are these output files?"
+        )
     return sets
+
+
+def word_pairs(sets: Sequence[Sequence[OutputRow]]) -> int:
+    """Word pairs the metrics compare: output against reference in every file, and the seeds' outputs of each
+    example against one another (MBR, self-BLEU, div-4) when there are several files."""
+    total = sum(len(r.recover.split()) * len(r.reference.split()) for rows in sets for r in rows)
+    if len(sets) > 1:
+        for example in zip(*sets, strict=True):
+            lengths = [len(r.recover.split()) for r in example]
+            total += sum(lengths) ** 2
+    return total
 
 
 def write_output_file(path: str | os.PathLike[str], rows: Iterable[OutputRow]) -> Path:

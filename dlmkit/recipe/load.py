@@ -323,8 +323,8 @@ class RecipeLoader:
     def check_builds(self, refs: dict[str, Any], stages: list[Any]) -> None:
         """Build the light components now (data set, schedule, injector, sampler, each stage's objective): a
         plugin whose factory fails or returns something that lacks a member of its interface, or a data file
-        that is missing, is found before any stage trains.  A data set only locates its files when built (it
-        reads them on first use); teachers and metrics load weights and are built by the run."""
+        that is missing or malformed, is found before any stage trains (a data set with ``check_files`` reads its
+        splits as the run will); teachers and metrics load weights and are built by the run."""
         tables = ("data", "schedule", "injector", "sampler") if self.files else ("schedule", "injector", "sampler")
         light = [(f"[{t}]", refs[t]) for t in tables]
         for s in stages:
@@ -335,7 +335,9 @@ class RecipeLoader:
             ]
         for where, ref in light:
             try:
-                self.registry.build(ref.kind, ref.name, ref.params, **BUILD_CHECK_CONTEXT.get(ref.kind, {}))
+                built = self.registry.build(ref.kind, ref.name, ref.params, **BUILD_CHECK_CONTEXT.get(ref.kind, {}))
+                if ref.kind == "dataset" and callable(getattr(built, "check_files", None)):
+                    built.check_files()  # a malformed line is found now, not after every stage has trained
             except UserError as exc:
                 message = str(exc)
                 self.problems.append(Problem(where, message.removeprefix(f"{where} ")))

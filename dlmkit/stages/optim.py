@@ -25,3 +25,14 @@ class OptimSpec:
     def __attrs_post_init__(self) -> None:
         if len(self.betas) != 2:
             raise ValueError(f"'betas' must hold two numbers, got {self.betas}")
+        check_decay(self.lr, self.weight_decay)
+
+
+def check_decay(lr: float, weight_decay: float) -> None:
+    """AdamW multiplies every weight by ``1 - lr * weight_decay`` each step: at 1 or more that zeroes or flips
+    the weights (and past float range makes them NaN), so the network is destroyed by its first update."""
+    if lr * weight_decay >= 1.0:
+        raise ValueError(
+            f"'weight_decay' ({weight_decay:g}) times 'lr' ({lr:g}) must be below 1: AdamW scales the weights by "
+            "1 - lr x weight_decay at every step (typical weight_decay: 0 to 0.1)"
+        )

@@ -13,6 +13,7 @@ from dlmkit.interfaces import StageResult, StagesBefore
 from dlmkit.interfaces.stage import TEACHER_ARTIFACT
 from dlmkit.recipe.schema import ComponentRef
 from dlmkit.recipe.structure import component_field, finite, path_field
+from dlmkit.stages.optim import check_decay
 
 
 @attrs.frozen
@@ -23,7 +24,9 @@ class TrainTeacherStage:
     batch_size: int = attrs.field(default=64, validator=v.gt(0))
     microbatch: int | None = attrs.field(default=None, validator=v.optional(v.gt(0)))
     lr: float = attrs.field(default=1e-4, validator=[finite, v.gt(0.0)])
-    weight_decay: float = attrs.field(default=0.0, validator=[finite, v.ge(0.0)])
+    weight_decay: float = attrs.field(
+        default=0.0, validator=[finite, v.ge(0.0), lambda obj, _, value: check_decay(obj.lr, value)]
+    )
     lr_schedule: Literal["linear", "constant", "cosine"] = "linear"
     warmup_steps: int = attrs.field(default=0, validator=v.ge(0))
     ema_decay: float = attrs.field(default=0.9999, validator=[v.ge(0.0), v.lt(1.0)])

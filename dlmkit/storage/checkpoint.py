@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -38,6 +39,18 @@ def load_module(module: nn.Module, path: Path) -> None:
     """Load weights saved by ``save_module`` into ``module`` (every key must match)."""
     if not path.is_file():
         raise CheckpointError(f"{path}: checkpoint file not found")
+    try:
+        with safetensors.safe_open(str(path), framework="pt") as handle:
+            stored = {key: handle.get_slice(key).get_dtype() for key in handle.keys()}  # noqa: SIM118
+    except (OSError, safetensors.SafetensorError) as exc:
+        raise CheckpointError(f"{path}: not a readable safetensors file ({exc})") from None
+    for key, value in module.state_dict().items():
+        kind = stored.get(key, "")
+        if value.is_floating_point() and kind and not (kind.startswith("F") or kind == "BF16"):
+            raise CheckpointError(
+                f"{path}: tensor '{key}' is stored as {kind}, not floating point; weights cast from integers are "
+                "not a trained network (was the file converted wrongly?)"
+            )
     try:
         missing, unexpected = safetensors.torch.load_model(module, str(path), strict=False)
     except (OSError, RuntimeError, ValueError, safetensors.SafetensorError) as exc:
@@ -102,6 +115,14 @@ def module_file(folder: Path, name: str) -> Path:
     return folder / f"{name}.safetensors"
 
 
+def non_finite(module: nn.Module) -> str | None:
+    """The first floating tensor of ``module`` holding NaN or an infinity, by name; ``None`` when all are finite."""
+    for key, value in module.state_dict().items():
+        if value.is_floating_point() and not bool(value.isfinite().all()):
+            return key
+    return None
+
+
 def write_checkpoint(
     folder: Path,
     step: int,
@@ -112,6 +133,14 @@ def write_checkpoint(
 ) -> Path:
     """Write ``folder/step_NNNNNNN`` atomically, point ``folder/latest`` at it, prune old ones."""
     target = folder / f"step_{step:07d}"
+    for name, module in modules.items():
+        bad = non_finite(module)
+        if bad is not None:
+            raise CheckpointError(
+                f"{name} holds NaN or infinite weights at step {step} ({bad}); no checkpoint written, so the last one "
+                f"({latest_checkpoint(folder) or 'none'}) stays the last good one. Lower the learning rates or "
+                "weight_decay, then continue with --resume"
+            )
     with atomic_directory(target) as tmp:
         for name, module in modules.items():
             safetensors.torch.save_model(module, str(module_file(tmp, name)), metadata={"step": str(step)})
@@ -210,19 +239,21 @@ def read_checkpoint(target: Path, modules: Mapping[str, nn.Module]) -> dict[str,
     """Load every module's weights and return the trainer state."""
     for name, module in modules.items():
         load_module(module, module_file(target, name))
-        bad = [
-            key
-            for key, value in module.state_dict().items()
-            if value.is_floating_point() and not bool(value.isfinite().all())
-        ]
-        if bad:
+        bad = non_finite(module)
+        if bad is not None:
             raise CheckpointError(
-                f"{module_file(target, name)}: holds NaN or infinite weights ({bad[0]}); a run cannot continue "
+                f"{module_file(target, name)}: holds NaN or infinite weights ({bad}); a run cannot continue "
                 "from it. Remove this checkpoint folder to resume from the one before it"
             )
     state = load_state(target / "trainer_state.pt")
     if not isinstance(state, dict) or "step" not in state:
         raise CheckpointError(f"{target / 'trainer_state.pt'}: not a dlmkit trainer state (no 'step')")
+    step, named = state["step"], re.fullmatch(r"step_(\d+)", target.name)
+    if not isinstance(step, int) or isinstance(step, bool) or step < 0 or (named and int(named[1]) != step):
+        raise CheckpointError(
+            f"{target / 'trainer_state.pt'}: step {step!r} does not match its folder {target.name}; the checkpoint "
+            "is damaged, so remove this folder to resume from the one before it"
+        )
     return state
 
 

@@ -98,7 +98,11 @@ class RunFolder:
 
     def artifacts(self, done: dict[str, Any]) -> dict[str, Path]:
         """A finished stage's artifacts, as ``run_state.json`` records them, found inside the folder."""
-        return {k: self.stored_path(v) for k, v in recorded_artifacts(done).items()}
+        try:
+            recorded = recorded_artifacts(done)
+        except ValueError as exc:
+            raise UserError(f"{self.state_file}: {exc}; restore it, or start a new run in another folder") from None
+        return {k: self.stored_path(v) for k, v in recorded.items()}
 
     def finished(self) -> dict[str, dict[str, Path]]:
         """Each finished stage's artifacts, found inside the folder even if it moved, in run order."""
@@ -117,7 +121,8 @@ class RunFolder:
         """A file that ``run_state.json`` names, found inside the folder even if the folder moved.
 
         Older runs recorded paths as they were given (often relative to the working directory the run
-        was started from), so the tail of the recorded path is looked up inside the run folder first.
+        was started from), so the tail of the recorded path is looked up inside the run folder, and only
+        there: a file of the same name under the working directory belongs to another run.
         """
         path = Path(recorded)
         parts = path.parts[1:] if path.is_absolute() else path.parts
@@ -125,9 +130,10 @@ class RunFolder:
             candidate = self.root.joinpath(*parts[start:])
             if candidate.is_file():
                 return candidate
-        if path.exists():
-            return path
-        raise UserError(f"{self.state_file} names {recorded}, which is not in {self.root}; was the run folder moved?")
+        raise UserError(
+            f"{self.state_file} names {recorded}, which is not in {self.root}; a run reads only its own files (was "
+            "one deleted?), so restore it or start a new run"
+        )
 
 
 def recorded_artifacts(data: dict[str, Any]) -> dict[str, str]:
@@ -136,6 +142,8 @@ def recorded_artifacts(data: dict[str, Any]) -> dict[str, str]:
     Runs written before artifacts were named kept ``teacher``/``student``/``psi`` at the top level.
     """
     named = data.get("artifacts")
-    if isinstance(named, dict):
-        return {str(k): str(v) for k, v in named.items() if v}
+    if named is not None:
+        if not isinstance(named, dict) or not all(isinstance(v, str) and v for v in named.values()):
+            raise ValueError(f"'artifacts' must map each artifact to a file, found {str(named)[:60]}")
+        return {str(k): v for k, v in named.items()}
     return {k: str(data[k]) for k in ("teacher", "student", "psi") if data.get(k)}

@@ -265,3 +265,18 @@ def test_a_checkpoint_without_an_embedding_table_is_a_named_error(
     torch.save({k: v for k, v in state.items() if k not in ("lm_head.weight", "word_embedding.weight")}, path)
     with pytest.raises(CheckpointError, match=r"ema_0\.9999_000100\.pt: no embedding table"):
         load_official(path)
+
+
+def test_integer_weights_are_refused_but_integer_buffers_are_read(
+    tmp_path: Path, trained: tuple[TransformerNetModel, dict[str, Tensor]]
+) -> None:
+    live, _ = trained
+    state = live.state_dict()
+    assert any(not v.is_floating_point() for v in state.values())  # position_ids: an int buffer the official has
+    path = tmp_path / "ema_0.9999_000001.pt"
+    torch.save(state, path)
+    load_official(path)
+    state["output_down_proj.2.weight"] = (state["output_down_proj.2.weight"] * 100).to(torch.int32)
+    torch.save(state, path)
+    with pytest.raises(CheckpointError, match=r"tensor 'output_down_proj\.2\.weight' is torch.int32, not floating"):
+        load_official(path)

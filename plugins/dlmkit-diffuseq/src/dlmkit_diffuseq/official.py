@@ -80,7 +80,15 @@ def load_official(path: str | Path) -> DiffuSeqTeacher:
         )
     params = official_params(checkpoint, state)
     with torch.device("meta"):  # shapes only: no memory, no init, before anything is known to fit
-        _check_keys(checkpoint, state, DiffuSeqTeacher(params))
+        shapes = DiffuSeqTeacher(params)
+    _check_keys(checkpoint, state, shapes)
+    floating = {key for key, value in shapes.state_dict().items() if value.is_floating_point()}
+    integral = [key for key in sorted(floating & set(state)) if not state[key].is_floating_point()]
+    if integral:
+        raise CheckpointError(
+            f"{checkpoint}: tensor '{integral[0]}' is {state[integral[0]].dtype}, not floating point; an official "
+            "DiffuSeq checkpoint holds float weights only (was the file converted wrongly?)"
+        )
     teacher = DiffuSeqTeacher(params)
     tied = dict(state)
     tied["word_embedding.weight"] = state.get("lm_head.weight", state["word_embedding.weight"])  # lm_head wins
