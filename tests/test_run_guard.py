@@ -104,3 +104,12 @@ def test_a_run_started_before_a_key_existed_still_resumes(partial: Path) -> None
     recipe = load_recipe(TINY, [*SHORT, "stage.stage2.steps=400", "stage.stage2.max_minutes=0.002"])
     state = run_recipe(recipe, partial, resume=True, progress=False)  # the missing key takes its default: no change
     assert "stage2" in state["stages"]
+
+
+def test_an_empty_output_dir_is_refused_on_the_command_line_and_in_the_recipe(tmp_path: Path) -> None:
+    from dlmkit.errors import RecipeError
+
+    result = CliRunner().invoke(cli, ["run", str(TINY), "--output-dir", ""])
+    assert result.exit_code == 2 and "give a folder for the run" in result.output
+    with pytest.raises(RecipeError, match="'output_dir' is an empty path"):
+        load_recipe(TINY, ['output_dir=""'])

@@ -10,12 +10,20 @@ from dlmkit.cli.options import recipe_argument, set_option
 from dlmkit.recipe.load import load_recipe
 
 
+def _not_empty(value: Path | None) -> Path | None:
+    """An empty --output-dir would put the run in the working folder among the user's own files."""
+    if value is not None and str(value) in ("", "."):
+        raise click.BadParameter("give a folder for the run (an empty value would mean the working folder)")
+    return value
+
+
 @click.command("run")
 @recipe_argument()
 @set_option
 @click.option(
     "--output-dir",
     type=click.Path(file_okay=False, path_type=Path),
+    callback=lambda ctx, param, value: _not_empty(value),
     help="Run folder (default: recipe's output_dir or runs/NAME).",
 )
 @click.option("--resume", is_flag=True, help="Continue from the last checkpoint in the run folder.")

@@ -193,6 +193,9 @@ class Structurer:
             if not isinstance(value, str):
                 return self.wrong(value, tp, where, key)
             if field is not None and PATH_METADATA in field.metadata and value not in field.metadata[PATH_METADATA]:
+                if not value.strip():  # "" would resolve to the recipe's own folder
+                    self.problem(where, f"'{key}' is an empty path; give a file or folder, or leave the key out")
+                    return MISSING
                 return resolve_path(value, self.base_dir)
             return value
         if tp is Path:
