@@ -237,15 +237,20 @@ def test_teacher_checkpoint_excludes_size_keys(tmp_path: Path) -> None:
         load_recipe(path)
 
 
-def test_validate_locates_the_data_without_reading_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Checking the data files costs no vocabulary training and no tokenizing, however large the split."""
+def test_validate_reads_the_data_without_training_a_vocabulary_or_tokenizing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Checking the data files parses their lines (a malformed one is found) but trains no vocabulary and
+    tokenizes nothing, however large the split."""
     import dlmkit.data.diffuseq_jsonl as module
 
     def refuse(*args: object, **kwargs: object) -> None:
-        raise AssertionError("validation read the data")
+        raise AssertionError("validation trained a vocabulary or tokenized")
 
+    read: list[object] = []
+    original = module.read_jsonl_pairs
     monkeypatch.setattr(module, "train_wordpiece_vocab", refuse)
-    monkeypatch.setattr(module, "read_jsonl_pairs", refuse)
+    monkeypatch.setattr(module, "pack_batch", refuse)
+    monkeypatch.setattr(module, "read_jsonl_pairs", lambda path, **kw: read.append(path) or original(path, **kw))
     assert 'vocab = "custom"' in TINY
     code, out = run("validate", str(REPO / "recipes" / "tiny_cpu.toml"), str(REPO / "recipes" / "quickstart.toml"))
     assert code == 0, out
+    assert read  # the lines were parsed
