@@ -9,13 +9,13 @@ import click
 import torch
 
 from dlmkit.engine.pipeline import fresh_teacher
-from dlmkit.engine.teacher_training import EMA_MODULE
 from dlmkit.errors import UserError
 from dlmkit.inference.sources import build_dataset
 from dlmkit.interfaces import Teacher
 from dlmkit.interfaces.stage import TEACHER_ARTIFACT
 from dlmkit.interfaces.teacher import as_module
 from dlmkit.recipe.load import load_recipe
+from dlmkit.stages.train_teacher.runner import EMA_MODULE
 from dlmkit.storage.checkpoint import CHECKPOINT_META, load_module, module_file, read_checkpoint_meta, read_metadata
 from dlmkit.storage.run_layout import RunFolder
 from dlmkit.storage.teacher_files import TEACHER_FILE, load_teacher, save_teacher

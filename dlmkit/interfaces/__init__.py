@@ -6,7 +6,7 @@ from dlmkit.interfaces.metric import Metric
 from dlmkit.interfaces.objective import DistillContext, LossOutput, Objective
 from dlmkit.interfaces.sampler import NoiseSource, Sampler
 from dlmkit.interfaces.schedule import NoiseSchedule
-from dlmkit.interfaces.stage import Stage, StageResult, StagesBefore
+from dlmkit.interfaces.stage import Stage, StageContext, StageResult, StagesBefore
 from dlmkit.interfaces.teacher import ContinuousTimeDenoiser, Denoiser, Teacher, TeacherFactory
 from dlmkit.interfaces.teacher_loss import TeacherLoss, TimestepSampler
 
@@ -24,6 +24,7 @@ __all__ = [
     "Objective",
     "Sampler",
     "Stage",
+    "StageContext",
     "StageResult",
     "StagesBefore",
     "Teacher",

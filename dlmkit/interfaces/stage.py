@@ -14,8 +14,13 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import attrs
 
+from dlmkit.interfaces.dataset import Dataset
+from dlmkit.interfaces.injector import ConditioningInjector
+from dlmkit.interfaces.sampler import Sampler
+from dlmkit.interfaces.schedule import NoiseSchedule
+from dlmkit.interfaces.teacher import Teacher
+
 if TYPE_CHECKING:
-    from dlmkit.engine.context import RunContext
     from dlmkit.registry import Registry
 
 #: Artifact names the engine itself reads: a ``teacher`` becomes the teacher of every later stage
@@ -57,6 +62,36 @@ class StagesBefore:
     registry: Registry
 
 
+class StageContext(Protocol):
+    """What a stage may use of the run it is part of (the engine's ``RunContext`` is one).
+
+    The built components of the recipe, the recipe itself (``recipe``: every table, resolved), the
+    runtime (``runtime.device``, ``runtime.world``, ``runtime.autocast()``), the results of the stages
+    before it, and where it may write (``stage_dir``).
+    """
+
+    recipe: Any
+    runtime: Any
+    dataset: Dataset
+    schedule: NoiseSchedule
+    injector: ConditioningInjector
+    sampler: Sampler
+    teacher: Teacher | None
+    progress_mode: str
+    resume: bool
+    results: dict[str, StageResult]
+
+    @property
+    def run_dir(self) -> Path: ...
+
+    @property
+    def metrics_log(self) -> Path: ...
+
+    def stage_dir(self, name: str) -> Path:
+        """``RUN/NAME``, the only folder a stage writes in."""
+        ...
+
+
 @runtime_checkable
 class Stage(Protocol):
     """A stage kind bound to one table's parameters."""
@@ -68,6 +103,6 @@ class Stage(Protocol):
         """Problems with this stage given the stages before it (``[]`` when none); run by ``validate``."""
         ...
 
-    def run(self, ctx: RunContext, name: str) -> StageResult:
+    def run(self, ctx: StageContext, name: str) -> StageResult:
         """Run the stage named ``name`` (resuming from its checkpoints when ``ctx.resume``)."""
         ...

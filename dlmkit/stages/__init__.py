@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dlmkit.hookspecs import Register, hookimpl
-from dlmkit.stages.distill import Distill, DistillOptim, DistillStage, build_distill
+from dlmkit.stages.distill.params import DistillOptim, DistillStage
+from dlmkit.stages.distill.stage import Distill, build_distill
 from dlmkit.stages.optim import OptimSpec
-from dlmkit.stages.train_teacher import TrainTeacher, TrainTeacherStage, build_train_teacher
+from dlmkit.stages.train_teacher.params import TrainTeacherStage
+from dlmkit.stages.train_teacher.stage import TrainTeacher, build_train_teacher
 
 __all__ = [
     "Distill",

@@ -9,20 +9,21 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from dlmkit.engine.context import RunContext
-from dlmkit.engine.distill_state import PSI_ARTIFACT, DistillState
-from dlmkit.engine.distill_update import DistillUpdate, OneStepGenerator
-from dlmkit.engine.distill_validation import DistillValidator
 from dlmkit.engine.step_loop import LoopSettings, RunningMeans, run_steps
 from dlmkit.errors import TrainingDiverged, UserError
 from dlmkit.interfaces import Objective, StageResult
 from dlmkit.interfaces.stage import STUDENT_ARTIFACT
 from dlmkit.interfaces.teacher import as_module
 from dlmkit.plugins import build, make_params
+from dlmkit.stages.distill.params import PSI_ARTIFACT
+from dlmkit.stages.distill.state import DistillState
+from dlmkit.stages.distill.update import DistillUpdate, OneStepGenerator
+from dlmkit.stages.distill.validation import DistillValidator
 
 if TYPE_CHECKING:
     import torch
 
-    from dlmkit.stages.distill import DistillStage
+    from dlmkit.stages.distill.params import DistillStage
 
 
 class Distiller:

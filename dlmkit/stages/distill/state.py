@@ -20,15 +20,13 @@ from dlmkit.interfaces.stage import STUDENT_ARTIFACT
 from dlmkit.interfaces.teacher import as_module
 from dlmkit.objectives.discriminator import HEAD_FILE, DiscriminatorHead, feature_width
 from dlmkit.randomness import stage_seed
+from dlmkit.stages.distill.params import PSI_ARTIFACT
 from dlmkit.storage.checkpoint import load_module
 from dlmkit.storage.teacher_files import load_teacher
 
 if TYPE_CHECKING:
-    from dlmkit.stages.distill import DistillStage
+    from dlmkit.stages.distill.params import DistillStage
     from dlmkit.stages.optim import OptimSpec
-
-#: The artifact a distill stage leaves besides its student: psi (with its discriminator head beside it).
-PSI_ARTIFACT = "psi"
 
 
 def make_optimizer(

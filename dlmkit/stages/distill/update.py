@@ -14,7 +14,6 @@ import torch
 from torch import Tensor
 
 from dlmkit.engine.context import RunContext
-from dlmkit.engine.distill_state import DistillState
 from dlmkit.engine.finite_step import step_is_finite
 from dlmkit.errors import TrainingDiverged
 from dlmkit.injectors.positions import target_positions
@@ -24,10 +23,11 @@ from dlmkit.objectives.discriminator import DiscriminatorHead
 from dlmkit.objectives.instruments import output_scale, scale_excess
 from dlmkit.objectives.time_law import draw_stage_timesteps
 from dlmkit.samplers.one_step import OneStepParams, OneStepSampler
+from dlmkit.stages.distill.state import DistillState
 from dlmkit.storage.checkpoint import latest_checkpoint
 
 if TYPE_CHECKING:
-    from dlmkit.stages.distill import DistillStage
+    from dlmkit.stages.distill.params import DistillStage
 
 
 class PsiStep(torch.nn.Module):

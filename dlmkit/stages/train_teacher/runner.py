@@ -29,7 +29,7 @@ from dlmkit.storage.checkpoint import latest_checkpoint, load_module
 from dlmkit.storage.teacher_files import TEACHER_FILE, save_teacher
 
 if TYPE_CHECKING:
-    from dlmkit.stages.train_teacher import TrainTeacherStage
+    from dlmkit.stages.train_teacher.params import TrainTeacherStage
 
 #: The checkpoint module holding the teacher's EMA weights (what `dlmkit teacher export` ships).
 EMA_MODULE = "ema"

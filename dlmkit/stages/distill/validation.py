@@ -14,25 +14,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dlmkit.engine.context import RunContext
-from dlmkit.engine.distill_state import DistillState
 from dlmkit.engine.teacher_likelihood import teacher_denoising_error
 from dlmkit.inference.generation import degeneration, generate, score
 from dlmkit.inference.sampler_choice import make_sampler
 from dlmkit.interfaces import Metric
 from dlmkit.objectives.discriminator import HEAD_FILE
 from dlmkit.plugins import build
+from dlmkit.stages.distill.params import TEACHER_ERROR
+from dlmkit.stages.distill.state import DistillState
 from dlmkit.storage.checkpoint import save_module
 from dlmkit.storage.teacher_files import save_teacher
 
 if TYPE_CHECKING:
-    from dlmkit.stages.distill import DistillStage
+    from dlmkit.stages.distill.params import DistillStage
 
 #: Sources whose teacher error is measured at each validation (a proxy, so a slice is enough).
 TEACHER_ERROR_SOURCES = 64
-
-#: The ``val_metric`` that keeps the student the teacher denoises best (lower is better), read off the
-#: model rather than its text, so it is a validation metric only, not one of ``dlmkit eval``'s.
-TEACHER_ERROR = "teacher_error"
 
 
 class DistillValidator:

@@ -1,4 +1,4 @@
-"""The ``train_teacher`` stage kind: train (or continue training) the run's teacher."""
+"""The ``train_teacher`` table's parameters."""
 
 from __future__ import annotations
 
@@ -7,10 +7,6 @@ from typing import Any, Literal
 import attrs
 from attrs import validators as v
 
-from dlmkit.engine.context import RunContext
-from dlmkit.engine.teacher_training import TeacherTrainer
-from dlmkit.interfaces import StageResult, StagesBefore
-from dlmkit.interfaces.stage import TEACHER_ARTIFACT
 from dlmkit.recipe.schema import ComponentRef
 from dlmkit.recipe.structure import component_field, finite, path_field
 from dlmkit.stages.optim import check_decay
@@ -44,23 +40,3 @@ class TrainTeacherStage:
     max_minutes: float | None = attrs.field(default=None, validator=v.optional([finite, v.gt(0.0)]))
     init_from: str | None = path_field(default=None)
     """A dlmkit teacher file whose weights start the training (continue an earlier run's teacher)."""
-
-
-@attrs.frozen
-class TrainTeacher:
-    """Trains ``ctx.teacher`` in place; its EMA weights are the ``teacher`` of every later stage."""
-
-    params: TrainTeacherStage
-    produces: frozenset[str] = frozenset({TEACHER_ARTIFACT})
-
-    def check(self, name: str, before: StagesBefore) -> list[str]:
-        """Teacher training needs nothing from earlier stages."""
-        return []
-
-    def run(self, ctx: RunContext, name: str) -> StageResult:
-        return TeacherTrainer(ctx, name, self.params).run("train_teacher")
-
-
-def build_train_teacher(params: TrainTeacherStage) -> TrainTeacher:
-    """Train the teacher (DiffuSeq's loss and timestep sampling by default), keeping its EMA."""
-    return TrainTeacher(params)

@@ -1,4 +1,4 @@
-"""The ``distill`` stage kind: one DLM-One stage of alternating psi and generator updates."""
+"""The ``distill`` table's parameters, and the names a distill stage gives what it leaves and how it keeps."""
 
 from __future__ import annotations
 
@@ -8,15 +8,16 @@ from typing import Any, Literal
 import attrs
 from attrs import validators as v
 
-from dlmkit.engine.context import RunContext
-from dlmkit.engine.distill_state import PSI_ARTIFACT
-from dlmkit.engine.distill_validation import TEACHER_ERROR
-from dlmkit.engine.distillation import Distiller
-from dlmkit.interfaces import StageResult, StagesBefore
-from dlmkit.interfaces.stage import STUDENT_ARTIFACT
 from dlmkit.objectives.time_law import TIME_LAWS, TimeLaw
 from dlmkit.recipe.structure import component_field, finite, path_field
 from dlmkit.stages.optim import OptimSpec
+
+#: The artifact a distill stage leaves besides its student: psi (with its discriminator head beside it).
+PSI_ARTIFACT = "psi"
+
+#: The ``val_metric`` that keeps the student the teacher denoises best (lower is better), read off the
+#: model rather than its text, so it is a validation metric only, not one of ``dlmkit eval``'s.
+TEACHER_ERROR = "teacher_error"
 
 
 def _positive_or_unset(instance: Any, attribute: attrs.Attribute[Any], value: float | None) -> None:
@@ -97,44 +98,3 @@ class DistillStage:
                 f"'psi_warmup_steps' ({self.psi_warmup_steps}) must be smaller than 'steps' ({self.steps}), "
                 "or the generator never trains"
             )
-
-
-@attrs.frozen
-class Distill:
-    """Distils the teacher (or continues an earlier stage's student) into a one-step student."""
-
-    params: DistillStage
-    produces: frozenset[str] = frozenset({STUDENT_ARTIFACT, PSI_ARTIFACT})
-
-    def check(self, name: str, before: StagesBefore) -> list[str]:
-        p = self.params
-        problems = []
-        if p.val_metric != TEACHER_ERROR and p.val_metric not in before.registry.entries["metric"]:
-            problems.append(before.registry.missing_message("metric", p.val_metric))
-        if p.val_sampler not in before.registry.entries["sampler"]:
-            problems.append(before.registry.missing_message("sampler", p.val_sampler))
-        earlier = [s for s, made in before.artifacts.items() if STUDENT_ARTIFACT in made]
-        if p.init_student != "teacher" and p.init_student not in earlier:
-            problems.append(
-                f"'init_student' = {p.init_student!r} must be \"teacher\" or an earlier stage that leaves a student: "
-                f"{', '.join(earlier) or 'none'}"
-            )
-        if p.init_psi == "previous" and p.init_student == "teacher":
-            problems.append("'init_psi' = \"previous\" needs 'init_student' to name an earlier distill stage")
-        elif p.init_psi == "previous" and PSI_ARTIFACT not in before.artifacts.get(p.init_student, frozenset()):
-            problems.append(f"'init_psi' = \"previous\" needs stage {p.init_student!r} to leave a psi")
-        if before.has_teacher is False:
-            problems.append(
-                'distillation needs a trained teacher: set [teacher] checkpoint = "..." (a dlmkit teacher '
-                "or an official DiffuSeq ema_*.pt; see `dlmkit teacher import`), "
-                "or add a train_teacher stage before it"
-            )
-        return problems
-
-    def run(self, ctx: RunContext, name: str) -> StageResult:
-        return Distiller(ctx, name, self.params).run("distill")
-
-
-def build_distill(params: DistillStage) -> Distill:
-    """DLM-One distillation with any registered objective (SiD+GAN in the paper)."""
-    return Distill(params)
