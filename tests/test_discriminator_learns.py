@@ -66,8 +66,8 @@ def test_psi_learns_to_tell_real_from_generated() -> None:
         optimizer.zero_grad()
         out.loss.backward()
         optimizer.step()
-        gaps.append(out.terms["logit_real"] - out.terms["logit_fake"])
-        accuracies.append(0.5 * (out.terms["disc_acc_real"] + out.terms["disc_acc_fake"]))
+        gaps.append(float(out.terms["logit_real"]) - float(out.terms["logit_fake"]))
+        accuracies.append(0.5 * (float(out.terms["disc_acc_real"]) + float(out.terms["disc_acc_fake"])))
     assert gaps[0] == 0.0 and accuracies[0] == 0.5  # a zero head: every logit 0, every token a tie
     assert sum(gaps[-20:]) / 20 > 2.0
     assert sum(accuracies[-20:]) / 20 > 0.9

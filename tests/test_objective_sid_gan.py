@@ -56,7 +56,7 @@ def test_gan_to_sid_ratio_follows_sida_and_not_the_element_count() -> None:
     for dim in (4, 8):
         make = ContextMaker(teacher=MlpDenoiser(seed=0, embed_dim=dim), dim=dim, seed=3, t=300)
         out = SidGan().generator_loss(make("generator"))
-        ratios.append(out.terms["adv"] * 0.01 / (out.terms["sid"] * 100.0))
+        ratios.append(float(out.terms["adv"]) * 0.01 / (float(out.terms["sid"]) * 100.0))
     assert ratios[0] != 0.0
     assert abs(ratios[1] / ratios[0] - 1.0) < 1.0
 

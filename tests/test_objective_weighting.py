@@ -87,5 +87,5 @@ def test_a_sample_with_a_nan_prediction_is_dropped_not_spread(seed: int) -> None
     ctx.x_gen[0, -1, 0] = float("nan")
     out = Sid().psi_loss(ctx)
     assert torch.isfinite(out.loss)
-    assert out.terms["dropped"] == 1.0
+    assert float(out.terms["dropped"]) == 1.0
     assert out.loss.item() < full.loss.item()

@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
 import attrs
+import torch
 from torch import nn
 
 from dlmkit.engine import stop_request
 from dlmkit.engine.context import RunContext
 from dlmkit.engine.distributed import World
 from dlmkit.engine.progress import StageProgress, console
+from dlmkit.interfaces.objective import Scalar
 from dlmkit.storage.checkpoint import (
     CheckpointError,
     read_checkpoint,
@@ -47,27 +50,38 @@ def agreed_resume_checkpoint(world: World, folder: Path, stage: str) -> Path | N
 
 @attrs.define
 class RunningMeans:
-    """Per-key means of the values logged since the last log line."""
+    """Per-key means of the values logged since the last log line.
 
-    sums: dict[str, float] = attrs.field(factory=dict)
+    Values may be 0-d tensors left on their device: they are summed there (in float64, as Python sums
+    floats) and read once per log line, so training does not wait on the device for every term.
+    """
+
+    sums: dict[str, Scalar] = attrs.field(factory=dict)
     counts: dict[str, int] = attrs.field(factory=dict)
 
-    def add(self, key: str, value: float) -> None:
+    def add(self, key: str, value: Scalar) -> None:
         """Add to ``key``'s sum without counting (a part of one step's value, e.g. one microbatch's)."""
+        if isinstance(value, torch.Tensor):
+            value = value.detach().to(torch.float32 if value.device.type == "mps" else torch.float64)
         self.sums[key] = self.sums.get(key, 0.0) + value
 
     def count(self, key: str) -> None:
         self.counts[key] = self.counts.get(key, 0) + 1
 
-    def record(self, terms: dict[str, float]) -> None:
+    def record(self, terms: Mapping[str, Scalar]) -> None:
         """One whole value per key."""
         for key, value in terms.items():
             self.add(key, value)
             self.count(key)
 
     def pop(self) -> dict[str, float]:
-        """The means, and a fresh start."""
-        means = {key: value / max(1, self.counts.get(key, 0)) for key, value in self.sums.items()}
+        """The means as floats (one read of the device for all of them), and a fresh start."""
+        values = dict(self.sums)
+        held = {k: v for k, v in values.items() if isinstance(v, torch.Tensor)}
+        if held:
+            device = next(iter(held.values())).device
+            values.update(zip(held, torch.stack([v.to(device) for v in held.values()]).tolist(), strict=True))
+        means = {k: float(v) / max(1, self.counts.get(k, 0)) for k, v in values.items()}
         self.sums, self.counts = {}, {}
         return means
 

@@ -3,7 +3,7 @@
 from dlmkit.interfaces.dataset import Batch, Dataset, Tokenizer
 from dlmkit.interfaces.injector import ConditioningInjector
 from dlmkit.interfaces.metric import Metric
-from dlmkit.interfaces.objective import DistillContext, LossOutput, Objective
+from dlmkit.interfaces.objective import DistillContext, LossOutput, Objective, Scalar
 from dlmkit.interfaces.sampler import NoiseSource, Sampler
 from dlmkit.interfaces.schedule import NoiseSchedule
 from dlmkit.interfaces.stage import Stage, StageContext, StageResult, StagesBefore
@@ -23,6 +23,7 @@ __all__ = [
     "NoiseSource",
     "Objective",
     "Sampler",
+    "Scalar",
     "Stage",
     "StageContext",
     "StageResult",

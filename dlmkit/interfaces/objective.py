@@ -14,13 +14,17 @@ from dlmkit.interfaces.schedule import NoiseSchedule
 from dlmkit.interfaces.teacher import Denoiser
 from dlmkit.randomness import randn_like
 
+#: A number to log: a float, or a 0-d tensor left on its device (read once, when a log line is written, so a
+#: GPU is not stopped for every term of every update).
+Scalar = float | Tensor
+
 
 @attrs.frozen
 class LossOutput:
-    """A loss to back-propagate and the named scalar terms to log."""
+    """A loss to back-propagate and the named scalar terms to log (floats or detached 0-d tensors)."""
 
     loss: Tensor
-    terms: dict[str, float] = attrs.field(factory=dict)
+    terms: dict[str, Scalar] = attrs.field(factory=dict)
 
 
 @attrs.define

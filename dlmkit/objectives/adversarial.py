@@ -16,7 +16,7 @@ import attrs
 from attrs import validators as v
 from torch import Tensor
 
-from dlmkit.interfaces.objective import DistillContext, LossOutput
+from dlmkit.interfaces.objective import DistillContext, LossOutput, Scalar
 from dlmkit.interfaces.schedule import NoiseSchedule
 from dlmkit.objectives.discriminator import accuracy, fake_bce, real_bce
 from dlmkit.objectives.finite import finite_sum
@@ -55,14 +55,14 @@ class DiscriminatorResult:
     """The psi-side adversarial batch loss and what to log about it."""
 
     loss: Tensor
-    bce: float
-    bce_real: float
-    bce_fake: float
-    logit_real: float
-    logit_fake: float
-    acc_real: float
-    acc_fake: float
-    dropped: int
+    bce: Tensor
+    bce_real: Tensor
+    bce_fake: Tensor
+    logit_real: Tensor
+    logit_fake: Tensor
+    acc_real: Tensor
+    acc_fake: Tensor
+    dropped: Tensor
 
 
 @attrs.frozen
@@ -70,9 +70,9 @@ class GeneratorAdversarialResult:
     """The generator-side non-saturating batch loss and what to log about it."""
 
     loss: Tensor
-    bce: float
-    logit: float
-    dropped: int
+    bce: Tensor
+    logit: Tensor
+    dropped: Tensor
 
 
 def discriminator_loss(
@@ -87,9 +87,9 @@ def discriminator_loss(
     total, dropped = finite_sum(weight * 0.5 * (real + fake))
     return DiscriminatorResult(
         loss=total / view.x0.shape[0],
-        bce=float((0.5 * (real + fake)).detach().mean().item()),
-        bce_real=float(real.detach().mean().item()),
-        bce_fake=float(fake.detach().mean().item()),
+        bce=(0.5 * (real + fake)).detach().mean(),
+        bce_real=real.detach().mean(),
+        bce_fake=fake.detach().mean(),
         logit_real=_mean_target_logit(view.real_logits, view.real_tokens),
         logit_fake=_mean_target_logit(view.fake_logits, view.fake_tokens),
         acc_real=accuracy(view.real_logits, view.real_tokens, real=True),
@@ -113,15 +113,15 @@ def generator_adversarial_loss(
     total, dropped = finite_sum(weight * scaled)
     return GeneratorAdversarialResult(
         loss=total / view.x_gen.shape[0],
-        bce=float(bce.detach().mean().item()),
+        bce=bce.detach().mean(),
         logit=_mean_target_logit(view.logits, view.tokens),
         dropped=dropped,
     )
 
 
-def _mean_target_logit(logits: Tensor, tokens: Tensor) -> float:
+def _mean_target_logit(logits: Tensor, tokens: Tensor) -> Tensor:
     detached = logits.detach()
-    return float(((detached * tokens).sum() / tokens.sum().clamp_min(1.0)).item())
+    return ((detached * tokens).sum() / tokens.sum().clamp_min(1.0)).detach()
 
 
 class Adversarial:
@@ -138,7 +138,7 @@ class Adversarial:
         view = psi_view(ctx, discriminate=True, share_noise=True)
         disc = discriminator_loss(view, ctx.schedule, p.disc_weighting, p.sigma_data)
         loss = p.lambda_d * disc.loss
-        return LossOutput(loss=loss, terms={"loss": float(loss.item()), **discriminator_terms(disc)})
+        return LossOutput(loss=loss, terms={"loss": loss.detach(), **discriminator_terms(disc)})
 
     def generator_loss(self, ctx: DistillContext) -> LossOutput:
         p = self.params
@@ -148,17 +148,17 @@ class Adversarial:
         adv = generator_adversarial_loss(view, w, times_elements=False)
         loss = p.lambda_g * adv.loss
         terms = {
-            "loss": float(loss.item()),
-            "adv_weight": float(w.mean().item()),
+            "loss": loss.detach(),
+            "adv_weight": w.mean().detach(),
             **generator_adversarial_terms(adv),
         }
         return LossOutput(loss=loss, terms=terms)
 
 
-def discriminator_terms(result: DiscriminatorResult) -> dict[str, float]:
+def discriminator_terms(result: DiscriminatorResult) -> dict[str, Scalar]:
     """The psi-side adversarial log entries."""
     return {
-        "adv": float(result.loss.item()),
+        "adv": result.loss.detach(),
         "adv_bce": result.bce,
         "adv_bce_real": result.bce_real,
         "adv_bce_fake": result.bce_fake,
@@ -166,17 +166,17 @@ def discriminator_terms(result: DiscriminatorResult) -> dict[str, float]:
         "logit_fake": result.logit_fake,
         "disc_acc_real": result.acc_real,
         "disc_acc_fake": result.acc_fake,
-        "adv_dropped": float(result.dropped),
+        "adv_dropped": result.dropped,
     }
 
 
-def generator_adversarial_terms(result: GeneratorAdversarialResult) -> dict[str, float]:
+def generator_adversarial_terms(result: GeneratorAdversarialResult) -> dict[str, Scalar]:
     """The generator-side adversarial log entries."""
     return {
-        "adv": float(result.loss.item()),
+        "adv": result.loss.detach(),
         "adv_bce": result.bce,
         "logit": result.logit,
-        "adv_dropped": float(result.dropped),
+        "adv_dropped": result.dropped,
     }
 
 

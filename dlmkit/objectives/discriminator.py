@@ -67,9 +67,9 @@ def fake_bce(logits: Tensor, tokens: Tensor) -> Tensor:
     return token_mean(F.softplus(logits), tokens)
 
 
-def accuracy(logits: Tensor, tokens: Tensor, *, real: bool) -> float:
+def accuracy(logits: Tensor, tokens: Tensor, *, real: bool) -> Tensor:
     """Share of target tokens judged correctly (real: logit > 0, generated: logit < 0; a tie counts half)."""
     detached = logits.detach().float()
     signed = detached if real else -detached
     correct = (signed > 0).float() + 0.5 * (signed == 0).float()
-    return float(((correct * tokens).sum() / tokens.sum().clamp_min(1.0)).item())
+    return ((correct * tokens).sum() / tokens.sum().clamp_min(1.0)).detach()

@@ -13,7 +13,7 @@ import attrs
 import torch
 from attrs import validators as v
 
-from dlmkit.interfaces.objective import DistillContext, LossOutput
+from dlmkit.interfaces.objective import DistillContext, LossOutput, Scalar
 from dlmkit.objectives.adversarial import generator_adversarial_loss, generator_adversarial_terms
 from dlmkit.objectives.dsm import dsm_loss
 from dlmkit.objectives.gan import dmd2_discriminator_loss
@@ -57,13 +57,13 @@ class Dmd:
         view = psi_view(ctx, discriminate=self.uses_real_data, share_noise=p.share_noise)
         dsm = dsm_loss(view, ctx.schedule, p.dsm_weighting, p.sigma_data, per_element=True)
         loss = dsm.loss
-        terms = {"dsm": float(dsm.loss.item()), "dsm_mse": dsm.mse, "dropped": float(dsm.dropped)}
+        terms: dict[str, Scalar] = {"dsm": dsm.loss.detach(), "dsm_mse": dsm.mse, "dropped": dsm.dropped}
         if self.uses_real_data:
             disc_loss, disc_terms = dmd2_discriminator_loss(view, ctx)
             loss = loss + p.gan_weight_d * disc_loss
             terms.update(disc_terms)
-        terms["loss"] = float(loss.item())
-        terms["t_mean"] = float(view.t.float().mean().item())
+        terms["loss"] = loss.detach()
+        terms["t_mean"] = view.t.float().mean().detach()
         return LossOutput(loss=loss, terms=terms)
 
     def generator_loss(self, ctx: DistillContext) -> LossOutput:
@@ -79,10 +79,10 @@ class Dmd:
         dm = 0.5 * (x_g - (x_g - grad).detach()).square().sum() / x_g.numel()
         loss = dm
         terms = {
-            "dmd": float(dm.item()),
-            "dmd_grad": float(masked_mean(grad.abs(), view.weights).mean().item()),
-            "dmd_norm": float(norm.mean().item()),
-            "t_mean": float(view.t.float().mean().item()),
+            "dmd": dm.detach(),
+            "dmd_grad": masked_mean(grad.abs(), view.weights).mean().detach(),
+            "dmd_norm": norm.mean().detach(),
+            "t_mean": view.t.float().mean().detach(),
             **psi_advantage(view),
         }
         if self.uses_real_data:
@@ -90,7 +90,7 @@ class Dmd:
             adv = generator_adversarial_loss(view, ones, times_elements=False)
             loss = loss + p.gan_weight_g * adv.loss
             terms.update(generator_adversarial_terms(adv))
-        terms["loss"] = float(loss.item())
+        terms["loss"] = loss.detach()
         return LossOutput(loss=loss, terms=terms)
 
 

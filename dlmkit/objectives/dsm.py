@@ -22,8 +22,8 @@ class DsmResult:
     """The batch loss, the unweighted per-element MSE (for logs) and the dropped sample count."""
 
     loss: Tensor
-    mse: float
-    dropped: int
+    mse: Tensor
+    dropped: Tensor
 
 
 def dsm_loss(
@@ -39,4 +39,4 @@ def dsm_loss(
     weight = time_weight(weighting, schedule, view.t, view.x0, sigma_data)
     total, dropped = finite_sum(weight * per_sample)
     mse = masked_mean(error.detach(), view.weights).mean()
-    return DsmResult(loss=total / view.x0.shape[0], mse=float(mse.item()), dropped=dropped)
+    return DsmResult(loss=total / view.x0.shape[0], mse=mse.detach(), dropped=dropped)

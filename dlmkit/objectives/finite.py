@@ -10,8 +10,8 @@ import torch
 from torch import Tensor
 
 
-def finite_sum(per_sample: Tensor) -> tuple[Tensor, int]:
+def finite_sum(per_sample: Tensor) -> tuple[Tensor, Tensor]:
     """The sum of the finite entries of ``per_sample`` ``[B]`` and how many were dropped."""
     keep = torch.isfinite(per_sample)
     total = torch.where(keep, per_sample, torch.zeros_like(per_sample)).sum()
-    return total, int((~keep).sum().item())
+    return total, (~keep).sum()

@@ -13,7 +13,7 @@ import attrs
 import torch
 from attrs import validators as v
 
-from dlmkit.interfaces.objective import DistillContext, LossOutput
+from dlmkit.interfaces.objective import DistillContext, LossOutput, Scalar
 from dlmkit.objectives.adversarial import (
     discriminator_loss,
     discriminator_terms,
@@ -45,11 +45,11 @@ class GanParams:
     generator_every: int = attrs.field(default=1, validator=update_ratio)
 
 
-def dmd2_discriminator_loss(view: PsiView, ctx: DistillContext) -> tuple[torch.Tensor, dict[str, float]]:
+def dmd2_discriminator_loss(view: PsiView, ctx: DistillContext) -> tuple[torch.Tensor, dict[str, Scalar]]:
     """DMD2's ``mean softplus(l_fake) + mean softplus(-l_real)`` over target tokens, and its log entries."""
     disc = discriminator_loss(view, ctx.schedule, "one", 0.5)
     loss = 2.0 * disc.loss  # the shared helper halves the sum of the two BCEs; DMD2 does not
-    return loss, {**discriminator_terms(disc), "adv": float(loss.item())}
+    return loss, {**discriminator_terms(disc), "adv": loss.detach()}
 
 
 class Gan:
@@ -67,12 +67,12 @@ class Gan:
         dsm = dsm_loss(view, ctx.schedule, p.dsm_weighting, p.sigma_data, per_element=True)
         disc_loss, disc_terms = dmd2_discriminator_loss(view, ctx)
         loss = p.dsm_weight * dsm.loss + p.gan_weight_d * disc_loss
-        terms = {
-            "loss": float(loss.item()),
-            "dsm": float(dsm.loss.item()),
+        terms: dict[str, Scalar] = {
+            "loss": loss.detach(),
+            "dsm": dsm.loss.detach(),
             "dsm_mse": dsm.mse,
-            "dropped": float(dsm.dropped),
-            "t_mean": float(view.t.float().mean().item()),
+            "dropped": dsm.dropped,
+            "t_mean": view.t.float().mean().detach(),
             **disc_terms,
         }
         return LossOutput(loss=loss, terms=terms)
@@ -82,7 +82,7 @@ class Gan:
         ones = torch.ones(view.x_gen.shape[0], dtype=view.x_gen.dtype, device=view.x_gen.device)
         adv = generator_adversarial_loss(view, ones, times_elements=False)
         loss = self.params.gan_weight_g * adv.loss
-        return LossOutput(loss=loss, terms={"loss": float(loss.item()), **generator_adversarial_terms(adv)})
+        return LossOutput(loss=loss, terms={"loss": loss.detach(), **generator_adversarial_terms(adv)})
 
 
 def build_gan(params: GanParams) -> Gan:

@@ -13,11 +13,12 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from dlmkit.interfaces.objective import Scalar
 from dlmkit.objectives.generator_view import GeneratorView
 from dlmkit.objectives.masking import masked_mean
 
 
-def psi_advantage(view: GeneratorView) -> dict[str, float]:
+def psi_advantage(view: GeneratorView) -> dict[str, Scalar]:
     """The teacher's and psi's x0 errors on the generator's sample and their difference (absolute and relative)."""
     if view.teacher_pred is None or view.psi_pred is None:
         return {}
@@ -28,10 +29,10 @@ def psi_advantage(view: GeneratorView) -> dict[str, float]:
         gap = teacher - psi
         relative = gap / teacher.clamp_min(torch.finfo(teacher.dtype).tiny)
     return {
-        "teacher_dsm": float(teacher.item()),
-        "psi_dsm": float(psi.item()),
-        "psi_advantage": float(gap.item()),
-        "psi_advantage_rel": float(relative.item()),
+        "teacher_dsm": teacher.detach(),
+        "psi_dsm": psi.detach(),
+        "psi_advantage": gap.detach(),
+        "psi_advantage_rel": relative.detach(),
     }
 
 
@@ -40,7 +41,7 @@ def token_norms(x: Tensor, tokens: Tensor) -> Tensor:
     return x.float().norm(dim=-1)[tokens > 0]
 
 
-def output_scale(x_gen: Tensor, tokens: Tensor, table: Tensor) -> dict[str, float]:
+def output_scale(x_gen: Tensor, tokens: Tensor, table: Tensor) -> dict[str, Scalar]:
     """The student's target-token norms against the table's: mean / mean, max / max, and the share beyond its max."""
     with torch.no_grad():
         norms = token_norms(x_gen.detach(), tokens)
@@ -49,9 +50,9 @@ def output_scale(x_gen: Tensor, tokens: Tensor, table: Tensor) -> dict[str, floa
             return {}
         largest = rows.max()
         return {
-            "out_norm": float((norms.mean() / rows.mean()).item()),
-            "out_norm_max": float((norms.max() / largest).item()),
-            "out_beyond": float((norms > largest).float().mean().item()),
+            "out_norm": (norms.mean() / rows.mean()).detach(),
+            "out_norm_max": (norms.max() / largest).detach(),
+            "out_beyond": (norms > largest).float().mean().detach(),
         }
 
 

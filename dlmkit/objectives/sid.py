@@ -11,7 +11,7 @@ import attrs
 from attrs import validators as v
 from torch import Tensor
 
-from dlmkit.interfaces.objective import DistillContext, LossOutput
+from dlmkit.interfaces.objective import DistillContext, LossOutput, Scalar
 from dlmkit.objectives.dsm import dsm_loss
 from dlmkit.objectives.finite import finite_sum
 from dlmkit.objectives.generator_view import GeneratorView, generator_view
@@ -54,11 +54,11 @@ class SidResult:
     """The SiD batch loss and its two parts, ``w (1-alpha) ||A-B||^2`` and ``w (A-B)^T (B-x_g)``."""
 
     loss: Tensor
-    gap_term: float
-    cross_term: float
-    weight: float
-    teacher_gap: float
-    dropped: int
+    gap_term: Tensor
+    cross_term: Tensor
+    weight: Tensor
+    teacher_gap: Tensor
+    dropped: Tensor
 
 
 def sid_generator_loss(view: GeneratorView, alpha: float, w: Tensor) -> SidResult:
@@ -76,10 +76,10 @@ def sid_generator_loss(view: GeneratorView, alpha: float, w: Tensor) -> SidResul
     batch = x_g.shape[0]
     return SidResult(
         loss=total / batch,
-        gap_term=float(gap.detach().sum().item()) / batch,
-        cross_term=float(cross.detach().sum().item()) / batch,
-        weight=float(w.mean().item()),
-        teacher_gap=float(masked_mean((x_g - a).detach().abs(), m).mean().item()),
+        gap_term=gap.detach().sum().double() / batch,
+        cross_term=cross.detach().sum().double() / batch,
+        weight=w.mean().detach(),
+        teacher_gap=masked_mean((x_g - a).detach().abs(), m).mean(),
         dropped=dropped,
     )
 
@@ -98,12 +98,12 @@ class Sid:
         view = psi_view(ctx, discriminate=False)
         dsm = dsm_loss(view, ctx.schedule, p.dsm_weighting, p.sigma_data, per_element=False)
         loss = p.lambda_psi * dsm.loss
-        terms = {
-            "loss": float(loss.item()),
-            "dsm": float(dsm.loss.item()),
+        terms: dict[str, Scalar] = {
+            "loss": loss.detach(),
+            "dsm": dsm.loss.detach(),
             "dsm_mse": dsm.mse,
-            "t_mean": float(view.t.float().mean().item()),
-            "dropped": float(dsm.dropped),
+            "t_mean": view.t.float().mean().detach(),
+            "dropped": dsm.dropped,
         }
         return LossOutput(loss=loss, terms=terms)
 
@@ -112,19 +112,19 @@ class Sid:
         view = generator_view(ctx, teacher="graph", psi="graph")
         sid = sid_generator_loss(view, p.alpha, generator_weight(p.weighting, ctx.schedule, view, p.sigma_data))
         loss = p.lambda_g * sid.loss
-        return LossOutput(loss=loss, terms={"loss": float(loss.item()), **sid_terms(sid, view)})
+        return LossOutput(loss=loss, terms={"loss": loss.detach(), **sid_terms(sid, view)})
 
 
-def sid_terms(result: SidResult, view: GeneratorView) -> dict[str, float]:
+def sid_terms(result: SidResult, view: GeneratorView) -> dict[str, Scalar]:
     """The generator-side SiD log entries."""
     return {
-        "sid": float(result.loss.item()),
+        "sid": result.loss.detach(),
         "sid_gap": result.gap_term,
         "sid_cross": result.cross_term,
         "sid_weight": result.weight,
         "teacher_gap": result.teacher_gap,
-        "t_mean": float(view.t.float().mean().item()),
-        "dropped": float(result.dropped),
+        "t_mean": view.t.float().mean().detach(),
+        "dropped": result.dropped,
         **psi_advantage(view),
     }
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import attrs
 from attrs import validators as v
 
-from dlmkit.interfaces.objective import DistillContext, LossOutput
+from dlmkit.interfaces.objective import DistillContext, LossOutput, Scalar
 from dlmkit.objectives.adversarial import (
     discriminator_loss,
     discriminator_terms,
@@ -82,13 +82,13 @@ class SidGan:
         view = psi_view(ctx, discriminate=self.uses_real_data, share_noise=True)
         dsm = dsm_loss(view, ctx.schedule, p.dsm_weighting, p.sigma_data, per_element=False)
         loss = p.a_dsm * dsm.loss
-        terms = {"dsm": float(dsm.loss.item()), "dsm_mse": dsm.mse, "dropped": float(dsm.dropped)}
+        terms: dict[str, Scalar] = {"dsm": dsm.loss.detach(), "dsm_mse": dsm.mse, "dropped": dsm.dropped}
         if self.uses_real_data:
             disc = discriminator_loss(view, ctx.schedule, p.disc_weighting, p.sigma_data)
             loss = loss + p.b_adv_psi * p.disc_scale * disc.loss
             terms.update(discriminator_terms(disc))
-        terms["loss"] = float(loss.item())
-        terms["t_mean"] = float(view.t.float().mean().item())
+        terms["loss"] = loss.detach()
+        terms["t_mean"] = view.t.float().mean().detach()
         return LossOutput(loss=loss, terms=terms)
 
     def generator_loss(self, ctx: DistillContext) -> LossOutput:
@@ -98,7 +98,7 @@ class SidGan:
         sid = sid_generator_loss(view, p.alpha, w)
         adv = generator_adversarial_loss(view, w, times_elements=True)
         loss = p.a_sd * p.sid_scale * sid.loss + p.b_adv_g * p.gan_scale * adv.loss
-        terms = {"loss": float(loss.item()), **sid_terms(sid, view), **generator_adversarial_terms(adv)}
+        terms = {"loss": loss.detach(), **sid_terms(sid, view), **generator_adversarial_terms(adv)}
         return LossOutput(loss=loss, terms=terms)
 
 

@@ -183,10 +183,16 @@ def _check_output(out: LossOutput, what: str) -> None:
     if not bool(torch.isfinite(out.loss)):
         raise ContractViolation(f"the {what} is not finite: {float(out.loss.detach())}")
     for key, value in out.terms.items():
-        if not isinstance(key, str) or type(value) is not float:
-            raise ContractViolation(f"term {key!r} of the {what} must be a float under a str key, got {value!r}")
-        if value != value or value in (float("inf"), float("-inf")):
-            raise ContractViolation(f"term {key!r} of the {what} is not finite: {value}")
+        scalar = type(value) is float or (isinstance(value, torch.Tensor) and value.dim() == 0)
+        if not isinstance(key, str) or not scalar:
+            raise ContractViolation(
+                f"term {key!r} of the {what} must be a float or a 0-d tensor under a str key, got {value!r}"
+            )
+        if isinstance(value, torch.Tensor) and value.requires_grad:
+            raise ContractViolation(f"term {key!r} of the {what} holds a graph: log it detached (.detach())")
+        number = float(value)
+        if number != number or number in (float("inf"), float("-inf")):
+            raise ContractViolation(f"term {key!r} of the {what} is not finite: {number}")
 
 
 def _parameters(net: Any) -> Iterator[torch.nn.Parameter]:

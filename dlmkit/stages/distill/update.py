@@ -17,7 +17,7 @@ from dlmkit.engine.context import RunContext
 from dlmkit.engine.finite_step import step_is_finite
 from dlmkit.errors import TrainingDiverged
 from dlmkit.injectors.positions import target_positions
-from dlmkit.interfaces import Batch, ConditioningInjector, DistillContext, NoiseSchedule, Objective, Teacher
+from dlmkit.interfaces import Batch, ConditioningInjector, DistillContext, NoiseSchedule, Objective, Scalar, Teacher
 from dlmkit.interfaces.teacher import as_module
 from dlmkit.objectives.discriminator import DiscriminatorHead
 from dlmkit.objectives.instruments import output_scale, scale_excess
@@ -39,7 +39,7 @@ class PsiStep(torch.nn.Module):
         self.head = head
         self.objective = objective
 
-    def forward(self, ctx: DistillContext) -> tuple[Tensor, dict[str, float]]:
+    def forward(self, ctx: DistillContext) -> tuple[Tensor, dict[str, Scalar]]:
         out = self.objective.psi_loss(ctx)
         return out.loss, out.terms
 
@@ -70,7 +70,7 @@ class GeneratorStep(torch.nn.Module):
 
     def forward(
         self, cond: Batch, z: Tensor, make_context: Callable[[Batch, Tensor], DistillContext]
-    ) -> tuple[Tensor, dict[str, float]]:
+    ) -> tuple[Tensor, dict[str, Scalar]]:
         x_gen = self.generator(cond, z)
         out = self.objective.generator_loss(make_context(cond, x_gen))
         table = self.generator.student.embedding_weight
@@ -80,7 +80,7 @@ class GeneratorStep(torch.nn.Module):
         if self.scale_penalty > 0.0:
             excess = scale_excess(x_gen, tokens, table)
             loss = loss + self.scale_penalty * excess
-            terms["scale_excess"] = float(excess.detach())
+            terms["scale_excess"] = excess.detach()
         return loss, terms
 
 
@@ -181,7 +181,7 @@ class DistillUpdate:
             else:
                 loss, terms = self.generator_step(cond, z, self.context)
         loss = loss.float()
-        value = float(loss.detach())
+        value = loss.detach()
         if self.world.all_true(bool(torch.isfinite(loss))):  # every rank backpropagates, or none does
             loss.backward()
         if not step_is_finite(loss, params):
@@ -204,7 +204,7 @@ class DistillUpdate:
         self.bad_in_row[which] = 0
         self.generator_updates += not is_psi
         prefix = "psi" if is_psi else "g"
-        return {f"{prefix}_loss": value, **{f"{prefix}_{k}": float(v) for k, v in terms.items()}}
+        return {f"{prefix}_loss": value, **{f"{prefix}_{k}": v for k, v in terms.items()}}
 
     def state_dict(self) -> dict[str, Any]:
         return {"bad_in_row": self.bad_in_row, "skipped": self.skipped, "generator_updates": self.generator_updates}

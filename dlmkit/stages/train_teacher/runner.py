@@ -158,7 +158,7 @@ class TeacherTrainer:
             loss = (terms["loss"].float() * weights_all[a:b].to(device)).mean() * self.loss_scale
             loss.backward()  # microbatch gradients are summed, as DiffuSeq does
             for key, value in terms.items():
-                means.add(key, float(value.detach().float().sum()) / (hi - lo))
+                means.add(key, value.detach().float().sum().double() / (hi - lo))
             keys = list(terms)
         for key in keys:
             means.count(key)

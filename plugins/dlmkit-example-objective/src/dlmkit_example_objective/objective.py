@@ -56,11 +56,11 @@ class SidMinSnr:
         loss = p.lambda_psi * total / x0.shape[0]
         count = (weights.expand_as(x0).sum()).clamp_min(1.0)
         terms = {
-            "loss": float(loss.detach()),
-            "dsm_mse": float((masked_sum(error.detach(), weights).sum() / count).item()),
-            "time_weight": float(w.mean()),
-            "t_mean": float(t.float().mean()),
-            "dropped": float(dropped),
+            "loss": loss.detach(),
+            "dsm_mse": masked_sum(error.detach(), weights).sum() / count,
+            "time_weight": w.mean(),
+            "t_mean": t.float().mean(),
+            "dropped": dropped,
         }
         return LossOutput(loss=loss, terms=terms)
 
@@ -84,12 +84,12 @@ class SidMinSnr:
         batch = x_g.shape[0]
         loss = p.lambda_g * total / batch
         terms = {
-            "loss": float(loss.detach()),
-            "sid_gap": float(gap_term.detach().sum()) / batch,
-            "sid_cross": float(cross_term.detach().sum()) / batch,
-            "time_weight": float(min_snr_weight(ctx.schedule, t, p.gamma, x_g).mean()),
-            "t_mean": float(t.float().mean()),
-            "dropped": float(dropped),
+            "loss": loss.detach(),
+            "sid_gap": gap_term.detach().sum() / batch,
+            "sid_cross": cross_term.detach().sum() / batch,
+            "time_weight": min_snr_weight(ctx.schedule, t, p.gamma, x_g).mean().detach(),
+            "t_mean": t.float().mean(),
+            "dropped": dropped,
         }
         return LossOutput(loss=loss, terms=terms)
 
