@@ -159,7 +159,7 @@ class RecipeLoader:
         if header is not MISSING:
             self.check_requires(header.requires)
         self.cross_check(teacher, stages)
-        self.shared_t_init(refs["sampler"], stages)
+        stages = self.shared_t_init(refs["sampler"], stages)
         self.check_times(refs["schedule"], refs["sampler"], stages)
         if self.files:
             self.problems += missing_files(teacher, eval_spec, stages)
@@ -282,15 +282,18 @@ class RecipeLoader:
             if has_teacher is not None and TEACHER_ARTIFACT in made[spec.name]:
                 has_teacher = True
 
-    def shared_t_init(self, sampler: Any, stages: list[StageSpec]) -> None:
-        """A stage's ``t_init`` is the ``[sampler]``'s: unset, the stage takes it at run time; set, it must agree.
+    def shared_t_init(self, sampler: Any, stages: list[StageSpec]) -> list[StageSpec]:
+        """Resolve every stage's ``t_init``, here and nowhere else: set, it must agree with the ``[sampler]``'s;
+        unset, it becomes the sampler's (or, for a sampler without one, the one-step sampler's default).
 
         The student is trained from ``t_init`` and evaluated by the recipe's sampler from its ``t_init``;
         two values that disagree would score a student at a point it was never trained for.
         """
         own = sampler_t_init(sampler)
+        fallback = own if own is not None else self.registry.get("sampler", "one_step").make_params().t_init
+        resolved = []
         for spec in stages:
-            value = getattr(spec.params, "t_init", None)
+            value = getattr(spec.params, "t_init", MISSING)
             if isinstance(value, int) and own is not None and value != own:
                 self.problems.append(
                     Problem(
@@ -299,14 +302,22 @@ class RecipeLoader:
                         "set t_init once, in [sampler]; the stages take it from there",
                     )
                 )
+            if value is None and attrs.has(type(spec.params)):
+                spec = attrs.evolve(spec, params=attrs.evolve(spec.params, t_init=fallback))
+            resolved.append(spec)
+        return resolved
 
     def check_times(self, schedule: Any, sampler: Any, stages: list[Any]) -> None:
         """Every timestep a stage or the sampler names must exist in the schedule (found now, not after training)."""
         total = getattr(getattr(schedule, "params", None), "num_timesteps", None)
         if not isinstance(total, int):
             return
+        shared = sampler_t_init(sampler) if sampler is not MISSING else None
         named = [
-            (f'[[stage]] "{s.name}"', key, getattr(s.params, key, None)) for s in stages for key in ("t_init", "t_max")
+            (f'[[stage]] "{s.name}"', key, getattr(s.params, key, None))
+            for s in stages
+            for key in ("t_init", "t_max")
+            if not (key == "t_init" and getattr(s.params, key, None) == shared)  # the sampler's, said once below
         ]
         if sampler is not MISSING:
             named.append(("[sampler]", "t_init", getattr(sampler.params, "t_init", None)))

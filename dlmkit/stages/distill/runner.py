@@ -14,7 +14,7 @@ from dlmkit.errors import TrainingDiverged, UserError
 from dlmkit.interfaces import Objective, StageResult
 from dlmkit.interfaces.stage import STUDENT_ARTIFACT
 from dlmkit.interfaces.teacher import as_module
-from dlmkit.plugins import build, make_params
+from dlmkit.plugins import build
 from dlmkit.stages.distill.params import PSI_ARTIFACT
 from dlmkit.stages.distill.state import DistillState
 from dlmkit.stages.distill.update import DistillUpdate, OneStepGenerator
@@ -32,18 +32,9 @@ class Distiller:
     def __init__(self, ctx: RunContext, name: str, stage: DistillStage):
         if ctx.teacher is None:
             raise UserError(f'[[stage]] "{name}": no teacher; set [teacher] checkpoint or train one first')
-        # the stage's own (the loader refuses one that differs from the recipe's), else the recipe's,
-        # else the one-step sampler's default
-        t_init: int = next(
-            t
-            for t in (stage.t_init, ctx.recipe.t_init, make_params("sampler", "one_step").t_init)
-            if isinstance(t, int)
-        )
-        if stage.t_max >= ctx.schedule.num_timesteps or t_init >= ctx.schedule.num_timesteps:
-            raise UserError(
-                f'[[stage]] "{name}": t_max ({stage.t_max}) and t_init ({t_init}) must be below the '
-                f"schedule's num_timesteps ({ctx.schedule.num_timesteps})"
-            )
+        if stage.t_init is None:  # the loader resolves it (the [sampler]'s); params built by hand must say it
+            raise UserError(f'[[stage]] "{name}": t_init is unset; load the recipe with load_recipe')
+        t_init = stage.t_init
         self.ctx, self.name, self.stage, self.t_init = ctx, name, stage, t_init
         self.objective: Objective = build("objective", stage.objective.name, stage.objective.params)
         self.state = DistillState(ctx, name, stage, ctx.teacher)
