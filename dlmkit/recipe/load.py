@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import hashlib
-import importlib.metadata as metadata
-import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -14,8 +11,11 @@ import attrs
 
 from dlmkit.errors import Problem, RecipeError, UserError
 from dlmkit.interfaces.stage import TEACHER_ARTIFACT, StagesBefore
+from dlmkit.recipe.eval_checks import eval_sampler_problems
 from dlmkit.recipe.file_checks import missing_files
 from dlmkit.recipe.overrides import apply_overrides
+from dlmkit.recipe.render import recipe_hash, render, resolved_dict
+from dlmkit.recipe.requires import requirement_problems
 from dlmkit.recipe.schema import (
     ComponentRef,
     EvalSpec,
@@ -24,16 +24,11 @@ from dlmkit.recipe.schema import (
     RuntimeSpec,
     StageSpec,
     TeacherRef,
-    sampler_t_init,
 )
-from dlmkit.recipe.structure import MISSING, Structurer, resolve_path, unstructure
-from dlmkit.recipe.toml_writer import dumps
+from dlmkit.recipe.structure import MISSING, Structurer, resolve_path
+from dlmkit.recipe.timesteps import check_times, shared_t_init
+from dlmkit.recipe.toml_reader import read_toml
 from dlmkit.registry import Registry
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 TOP_LEVEL_TABLES = ("data", "teacher", "schedule", "injector", "sampler", "runtime", "eval", "stage")
 DEFAULT_COMPONENTS = {
@@ -45,36 +40,6 @@ DEFAULT_COMPONENTS = {
 #: What a light component needs to be built at validation time besides its params.
 BUILD_CHECK_CONTEXT: dict[str, dict[str, Any]] = {"timestep_sampler": {"num_timesteps": 1}}
 KIND_OF_TABLE = {"data": "dataset", "schedule": "schedule", "injector": "injector", "sampler": "sampler"}
-
-
-#: A recipe is a short text file; anything larger is not one (and ``/dev/zero`` would never end).
-MAX_RECIPE_BYTES = 1 << 20
-
-
-def read_toml(path: Path) -> dict[str, Any]:
-    """Parse a TOML file; syntax errors name the line and column, and non-recipes are refused before reading."""
-
-    def refuse(message: str) -> RecipeError:
-        return RecipeError(str(path), [Problem("", message)])
-
-    try:
-        if not path.exists():
-            raise refuse("file not found")
-        if not path.is_file():
-            raise refuse("not a regular file (a recipe is a TOML text file)")
-        if path.stat().st_size > MAX_RECIPE_BYTES:
-            raise refuse(f"{path.stat().st_size:,} bytes; a recipe is a TOML text file of at most {MAX_RECIPE_BYTES:,}")
-        text = path.read_bytes().decode("utf-8")
-    except OSError as exc:
-        raise refuse(f"cannot read the file: {exc.strerror}") from None
-    except UnicodeDecodeError as exc:
-        raise refuse(f"not UTF-8 text (byte {exc.start}); a recipe is a TOML text file") from None
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise refuse(f"TOML syntax error: {exc}") from None
-    except RecursionError:
-        raise refuse("tables or arrays nested too deeply") from None
 
 
 def load_recipe(
@@ -157,10 +122,10 @@ class RecipeLoader:
                 self.problems += [Problem("[eval]", p) for p in eval_sampler_problems(eval_spec, self.registry)]
         stages = self.stages(raw.get("stage"))
         if header is not MISSING:
-            self.check_requires(header.requires)
+            self.problems += requirement_problems(header.requires)
         self.cross_check(teacher, stages)
-        stages = self.shared_t_init(refs["sampler"], stages)
-        self.check_times(refs["schedule"], refs["sampler"], stages)
+        stages = shared_t_init(refs["sampler"], stages, self.registry, self.problems)
+        check_times(refs["schedule"], refs["sampler"], stages, self.problems)
         if self.files:
             self.problems += missing_files(teacher, eval_spec, stages)
         if not self.problems:
@@ -282,55 +247,6 @@ class RecipeLoader:
             if has_teacher is not None and TEACHER_ARTIFACT in made[spec.name]:
                 has_teacher = True
 
-    def shared_t_init(self, sampler: Any, stages: list[StageSpec]) -> list[StageSpec]:
-        """Resolve every stage's ``t_init``, here and nowhere else: set, it must agree with the ``[sampler]``'s;
-        unset, it becomes the sampler's (or, for a sampler without one, the one-step sampler's default).
-
-        The student is trained from ``t_init`` and evaluated by the recipe's sampler from its ``t_init``;
-        two values that disagree would score a student at a point it was never trained for.
-        """
-        own = sampler_t_init(sampler)
-        fallback = own if own is not None else self.registry.get("sampler", "one_step").make_params().t_init
-        resolved = []
-        for spec in stages:
-            value = getattr(spec.params, "t_init", MISSING)
-            if isinstance(value, int) and own is not None and value != own:
-                self.problems.append(
-                    Problem(
-                        f'[[stage]] "{spec.name}"',
-                        f"'t_init' = {value} differs from [sampler] t_init = {own}",
-                        "set t_init once, in [sampler]; the stages take it from there",
-                    )
-                )
-            if value is None and attrs.has(type(spec.params)):
-                spec = attrs.evolve(spec, params=attrs.evolve(spec.params, t_init=fallback))
-            resolved.append(spec)
-        return resolved
-
-    def check_times(self, schedule: Any, sampler: Any, stages: list[Any]) -> None:
-        """Every timestep a stage or the sampler names must exist in the schedule (found now, not after training)."""
-        total = getattr(getattr(schedule, "params", None), "num_timesteps", None)
-        if not isinstance(total, int):
-            return
-        shared = sampler_t_init(sampler) if sampler is not MISSING else None
-        named = [
-            (f'[[stage]] "{s.name}"', key, getattr(s.params, key, None))
-            for s in stages
-            for key in ("t_init", "t_max")
-            if not (key == "t_init" and getattr(s.params, key, None) == shared)  # the sampler's, said once below
-        ]
-        if sampler is not MISSING:
-            named.append(("[sampler]", "t_init", getattr(sampler.params, "t_init", None)))
-        for where, key, value in named:
-            if isinstance(value, int) and value >= total:
-                self.problems.append(
-                    Problem(
-                        where,
-                        f"'{key}' = {value} is past the schedule's last step; [schedule] has {total} steps "
-                        f"(0 to {total - 1})",
-                    )
-                )
-
     def check_builds(self, refs: dict[str, Any], stages: list[Any]) -> None:
         """Build the light components now (data set, schedule, injector, sampler, each stage's objective): a
         plugin whose factory fails or returns something that lacks a member of its interface, or a data file
@@ -357,82 +273,5 @@ class RecipeLoader:
                     Problem(where, f"building {ref.kind} '{ref.name}' failed: {type(exc).__name__}: {exc}")
                 )
 
-    def check_requires(self, requires: list[str]) -> None:
-        for requirement in requires:
-            try:
-                from packaging.requirements import Requirement
 
-                req = Requirement(requirement)
-            except Exception as exc:
-                self.problems.append(
-                    Problem("[top level] 'requires'", f"{requirement!r} is not a valid requirement: {exc}")
-                )
-                continue
-            try:
-                version = metadata.version(req.name)
-            except metadata.PackageNotFoundError:
-                self.problems.append(
-                    Problem(
-                        "[top level] 'requires'",
-                        f"needs {requirement}, which is not installed",
-                        f"pip install '{requirement}'",
-                    )
-                )
-                continue
-            if req.specifier and not req.specifier.contains(version, prereleases=True):
-                self.problems.append(
-                    Problem("[top level] 'requires'", f"needs {requirement}, but {req.name} {version} is installed")
-                )
-
-
-def _component_table(ref: ComponentRef) -> dict[str, Any]:
-    return {"name": ref.name, **(unstructure(ref.params) if ref.params is not None else {})}
-
-
-def eval_sampler_problems(spec: EvalSpec, registry: Registry) -> list[str]:
-    """``teacher_sampler`` is registered, and has a ``rounding`` key when ``teacher_unrounded`` asks to turn it off."""
-    name = spec.teacher_sampler
-    if name is not None and name not in registry.entries["sampler"]:
-        return [registry.missing_message("sampler", name)]
-    params = registry.entries["sampler"][name].params if name is not None else None
-    if spec.teacher_unrounded and (params is None or "rounding" not in attrs.fields_dict(params)):
-        return [f"'teacher_unrounded' needs a teacher_sampler with a 'rounding' key (ancestral), not {name!r}"]
-    return []
-
-
-def resolved_dict(recipe: Recipe) -> dict[str, Any]:
-    """The recipe with every default filled in, as plain data."""
-    out: dict[str, Any] = dict(unstructure(recipe.header))
-    for table in ("data", "schedule", "injector", "sampler"):
-        out[table] = _component_table(getattr(recipe, table))
-    teacher = {"name": recipe.teacher.name}
-    if recipe.teacher.checkpoint is not None:
-        teacher["checkpoint"] = recipe.teacher.checkpoint
-    elif recipe.teacher.params is not None:
-        teacher.update(unstructure(recipe.teacher.params))
-    out["teacher"] = teacher
-    out["runtime"] = unstructure(recipe.runtime)
-    if recipe.eval is not None:
-        out["eval"] = unstructure(recipe.eval)
-    stages = []
-    for spec in recipe.stages:
-        data: dict[str, Any] = {"name": spec.name, "kind": spec.kind}
-        if spec.params is not None:
-            for field in attrs.fields(type(spec.params)):
-                value = getattr(spec.params, field.name)
-                if isinstance(value, ComponentRef):
-                    data[field.name] = _component_table(value)
-                elif value is not None:
-                    data[field.name] = unstructure(value)
-        stages.append(data)
-    out["stage"] = stages
-    return out
-
-
-def render(recipe: Recipe) -> str:
-    """The resolved recipe as TOML text."""
-    return dumps(resolved_dict(recipe))
-
-
-def recipe_hash(recipe: Recipe) -> str:
-    return hashlib.sha256(render(recipe).encode()).hexdigest()
+__all__ = ["RecipeLoader", "load_recipe", "read_toml", "recipe_hash", "render", "resolved_dict"]
