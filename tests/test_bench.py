@@ -12,7 +12,9 @@ from click.testing import CliRunner, Result
 from matplotlib.image import imread
 
 from dlmkit.cli.main import cli
-from dlmkit.evaluation.bench import BenchConfig, BenchModels, run_bench
+from dlmkit.evaluation.bench import run_bench
+from dlmkit.evaluation.bench_config import BenchConfig
+from dlmkit.evaluation.bench_plan import BenchModels
 from dlmkit.evaluation.output_files import read_output_file
 from dlmkit.inference.sources import open_source
 from dlmkit.plugins import build

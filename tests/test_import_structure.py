@@ -82,3 +82,10 @@ def test_no_import_cycles(package: Path) -> None:
 
 def test_the_checker_finds_a_cycle() -> None:
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+@pytest.mark.parametrize("package", PACKAGES, ids=lambda p: p.name)
+def test_no_file_over_300_lines(package: Path) -> None:
+    """One concept per file: a file past 300 lines holds more than one."""
+    long = {str(p.relative_to(REPO)): n for p in package.rglob("*.py") if (n := len(p.read_text().splitlines())) > 300}
+    assert long == {}

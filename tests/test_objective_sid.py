@@ -54,7 +54,9 @@ def test_generator_loss_matches_the_spec_formula(t: int, alpha: float, seed: int
 
     torch.testing.assert_close(out.loss, expected)
     torch.testing.assert_close(grad, expected_grad)
-    assert float(out.terms["sid"]) == pytest.approx(float(out.terms["sid_gap"]) + float(out.terms["sid_cross"]), rel=1e-9, abs=1e-12)
+    assert float(out.terms["sid"]) == pytest.approx(
+        float(out.terms["sid_gap"]) + float(out.terms["sid_cross"]), rel=1e-9, abs=1e-12
+    )
 
 
 @given(t=TIMESTEPS, alpha=ALPHAS, weighting=st.sampled_from(["sid_legacy", "one", "snr"]), seed=st.integers(0, 100))

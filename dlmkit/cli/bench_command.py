@@ -18,15 +18,14 @@ from dlmkit.cli.progress_bar import sequence_bar
 from dlmkit.engine.progress import console
 from dlmkit.engine.runtime import Runtime
 from dlmkit.errors import UserError
-from dlmkit.evaluation.bench import (
+from dlmkit.evaluation.bench import check_metrics, run_bench
+from dlmkit.evaluation.bench_config import (
     DEFAULT_STUDENT_STEPS,
     DEFAULT_TEACHER_SAMPLERS,
     DEFAULT_TEACHER_STEPS,
     BenchConfig,
-    BenchModels,
-    check_metrics,
-    run_bench,
 )
+from dlmkit.evaluation.bench_plan import BenchModels
 from dlmkit.evaluation.bench_plot import plot_bench
 from dlmkit.evaluation.bench_report import render_markdown
 from dlmkit.evaluation.output_files import OutputRow, write_output_file

@@ -13,27 +13,23 @@ would take longer than the rest of the bench together).
 from __future__ import annotations
 
 import contextlib
-import datetime
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol
 
 import attrs
-import torch
 
 from dlmkit.data.decoding import reference_texts, source_texts
 from dlmkit.errors import UserError
 from dlmkit.evaluation.bench_compare import headline_metric, student_vs_teacher
+from dlmkit.evaluation.bench_config import BenchConfig
+from dlmkit.evaluation.bench_plan import BenchModels, Planned, plan_points
+from dlmkit.evaluation.bench_points import environment, mean_and_spread, output_stem
 from dlmkit.inference.generation import Generated, degeneration, generate, score
 from dlmkit.inference.metric_set import registered_metrics
 from dlmkit.inference.progress_sampler import ProgressSampler
-from dlmkit.inference.sampler_choice import STUDENT_ONE_STEP, choose_sampler, make_sampler, sampler_name
-from dlmkit.interfaces import Batch, Dataset, Denoiser, Metric, NoiseSchedule, Sampler
-from dlmkit.plugins import get_registry
-from dlmkit.recipe.schema import DEFAULT_METRICS, ComponentRef, sampler_t_init
+from dlmkit.inference.sampler_choice import make_sampler
+from dlmkit.interfaces import Batch, Denoiser, Metric, Sampler
 
-DEFAULT_TEACHER_STEPS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000)
-DEFAULT_TEACHER_SAMPLERS = ("ancestral", "ddim", "ddim_gap", "dpm_solver_pp")
-DEFAULT_STUDENT_STEPS = (1, 2, 4)
 REFERENCE_SAMPLER = "ancestral"
 REFERENCE_KEYS = ("sampler", "steps", "nfe", "sequences", "seconds", "seconds_per_seq", "seqs_per_s")
 TIMING = (
@@ -41,74 +37,6 @@ TIMING = (
     "batch as a user would run it (CUDA synchronised at the end); model loading and scoring are not timed; every "
     "sampler first ran once untimed on one batch at its smallest step count"
 )
-
-
-def _positive_ints(instance: Any, attribute: attrs.Attribute[Any], value: tuple[int, ...]) -> None:
-    bad = [v for v in value if isinstance(v, bool) or not isinstance(v, int) or v < 1]
-    if bad:
-        raise ValueError(f"{attribute.name} must hold integers >= 1, got {bad}")
-
-
-def _names(instance: Any, attribute: attrs.Attribute[Any], value: tuple[str, ...]) -> None:
-    if any(not isinstance(v, str) or not v for v in value):
-        raise ValueError(f"{attribute.name} must hold non-empty names, got {list(value)}")
-
-
-def _sorted_unique(values: Sequence[int]) -> tuple[int, ...]:
-    return tuple(sorted(set(values)))
-
-
-def _str_tuple(values: Sequence[str]) -> tuple[str, ...]:
-    return tuple(values)
-
-
-def _unique_in_order(values: Sequence[int]) -> tuple[int, ...]:
-    return tuple(dict.fromkeys(values))
-
-
-def _seed_values(instance: Any, attribute: attrs.Attribute[Any], value: tuple[int, ...]) -> None:
-    if not value or any(isinstance(v, bool) or not isinstance(v, int) for v in value):
-        raise ValueError(f"{attribute.name} must hold at least one integer, got {list(value)}")
-
-
-@attrs.frozen
-class BenchConfig:
-    """What to measure: which samplers at which steps, on how many sequences, scored how."""
-
-    teacher_steps: tuple[int, ...] = attrs.field(
-        default=DEFAULT_TEACHER_STEPS, converter=_sorted_unique, validator=_positive_ints
-    )
-    samplers: tuple[str, ...] = attrs.field(default=DEFAULT_TEACHER_SAMPLERS, converter=_str_tuple, validator=_names)
-    student_steps: tuple[int, ...] = attrs.field(
-        default=DEFAULT_STUDENT_STEPS, converter=_sorted_unique, validator=_positive_ints
-    )
-    limit: int = attrs.field(default=200, validator=[attrs.validators.instance_of(int), attrs.validators.ge(1)])
-    batch_size: int = attrs.field(default=50, validator=[attrs.validators.instance_of(int), attrs.validators.ge(1)])
-    metrics: tuple[str, ...] = attrs.field(
-        default=DEFAULT_METRICS, converter=_str_tuple, validator=[_names, attrs.validators.min_len(1)]
-    )
-    split: str = attrs.field(default="test", validator=attrs.validators.in_(["train", "valid", "test"]))
-    seeds: tuple[int, ...] = attrs.field(default=(123,), converter=_unique_in_order, validator=_seed_values)
-    """Noise seeds: every point runs once per seed and reports the mean over seeds and their spread."""
-    control: bool = attrs.field(default=True, validator=attrs.validators.instance_of(bool))
-    """With a student: also the teacher's one-step prediction at the student's ``t_init`` (the student before
-    distillation), so that what distillation itself added can be read off the same table."""
-    reference_limit: int | None = attrs.field(
-        default=None, validator=attrs.validators.optional([attrs.validators.instance_of(int), attrs.validators.ge(1)])
-    )
-    """Sequences to time the full ancestral chain on when the ladder lacks it (default: one batch)."""
-
-
-@attrs.define
-class BenchModels:
-    """The loaded models and what they sample with."""
-
-    teacher: Denoiser
-    student: Denoiser | None
-    student_sampler: ComponentRef
-    schedule: NoiseSchedule
-    dataset: Dataset
-    device: torch.device
 
 
 @attrs.define
@@ -136,62 +64,6 @@ class SilentReporter:
 
     def note(self, text: str) -> None:
         return None
-
-
-@attrs.define
-class Planned:
-    """One point to measure."""
-
-    model: str
-    sampler: Sampler
-    steps: int
-
-    @property
-    def name(self) -> str:
-        return sampler_name(self.sampler)
-
-    @property
-    def stem(self) -> str:
-        return f"{self.model}_{self.name}_step{self.steps}"
-
-    @property
-    def label(self) -> str:
-        return f"{self.model} {self.name} {self.steps} step{'s' if self.steps != 1 else ''}"
-
-
-def plan_points(config: BenchConfig, models: BenchModels) -> tuple[list[Planned], list[dict[str, Any]]]:
-    """Teacher samplers over the ladder, then the student; steps a sampler refuses are skipped, with why."""
-    registry = get_registry()
-    for name in config.samplers:
-        registry.get("sampler", name)  # an unknown name fails here, before anything runs
-    total = models.schedule.num_timesteps
-    t_init = sampler_t_init(models.student_sampler)
-    points: list[Planned] = []
-    skipped: list[dict[str, Any]] = []
-    for name in config.samplers:
-        for steps in config.teacher_steps:
-            if steps > total:
-                reason = f"more steps than the schedule's {total} timesteps"
-                skipped.append({"model": "teacher", "sampler": name, "steps": steps, "reason": reason})
-                continue
-            try:
-                points.append(Planned("teacher", make_sampler(name, steps, t_init), steps))
-            except UserError as exc:
-                skipped.append({"model": "teacher", "sampler": name, "steps": steps, "reason": str(exc)})
-    planned = {(p.name, p.steps) for p in points}
-    if config.control and models.student is not None and (STUDENT_ONE_STEP, 1) not in planned:
-        points.append(Planned("teacher", make_sampler(STUDENT_ONE_STEP, None, t_init), 1))
-    for steps in config.student_steps:
-        if models.student is None:
-            skipped.append({"model": "student", "sampler": "", "steps": steps, "reason": "no student in this source"})
-            continue
-        try:
-            sampler = choose_sampler("student", None, steps, models.student_sampler, total)
-        except UserError as exc:
-            skipped.append({"model": "student", "sampler": "", "steps": steps, "reason": str(exc)})
-            continue
-        points.append(Planned("student", sampler, steps))
-    return points, skipped
 
 
 def check_metrics(names: Sequence[str]) -> dict[str, Metric]:
@@ -251,7 +123,7 @@ def run_bench(models: BenchModels, config: BenchConfig, reporter: BenchReporter 
         )
     ]
     summary = {
-        "environment": _environment(models.device),
+        "environment": environment(models.device),
         "config": {
             "split": config.split,
             "sequences": len(data),
@@ -283,19 +155,6 @@ def _timed(
     with report.point(label, len(data)) as advance:
         wrapped = ProgressSampler(sampler, advance)
         return generate(model, wrapped, models.schedule, models.dataset, data, batch_size, seed, models.device)
-
-
-def output_stem(stem: str, seed: int, seeds: Sequence[int]) -> str:
-    """A point's output file: its stem alone with one seed, one file per seed (``_seedN``) with several."""
-    return stem if len(seeds) == 1 else f"{stem}_seed{seed}"
-
-
-def mean_and_spread(values: Sequence[float]) -> tuple[float, float | None]:
-    """The mean and the sample standard deviation (None for a single value: one seed has no spread)."""
-    mean = sum(values) / len(values)
-    if len(values) < 2:
-        return mean, None
-    return mean, (sum((v - mean) ** 2 for v in values) / (len(values) - 1)) ** 0.5
 
 
 def _measure(
@@ -415,17 +274,3 @@ def _reference(
     report.note(f"{label}: {row['seconds_per_seq']:.4g} s/seq ({how})")
     kept = {k: row[k] for k in (*REFERENCE_KEYS, "seeds", "metrics")}
     return {**kept, "in_ladder": False, "how": how, "outputs": [f"outputs/{stem}.json"]}
-
-
-def _environment(device: torch.device) -> dict[str, Any]:
-    from dlmkit import __version__
-
-    name = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
-    return {
-        "device": str(device),
-        "device_name": name,
-        "threads": torch.get_num_threads(),
-        "torch": torch.__version__,
-        "dlmkit": __version__,
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-    }

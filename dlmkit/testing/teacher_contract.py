@@ -10,11 +10,7 @@ it was found: same train/eval mode, same weights, same ``.grad``.  A failed chec
 
 from __future__ import annotations
 
-import tempfile
-from collections.abc import Collection, Iterator
-from contextlib import contextmanager
-from pathlib import Path
-from typing import Any
+from collections.abc import Collection
 
 import attrs
 import torch
@@ -22,11 +18,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from torch import Tensor
 
-from dlmkit.errors import DlmkitError
 from dlmkit.interface_check import missing_members
-from dlmkit.interfaces import Batch, NoiseSchedule, Teacher
+from dlmkit.interfaces import NoiseSchedule, Teacher
 from dlmkit.testing.objective_contract import ContractViolation
-from dlmkit.testing.strategies import seeded_normal, timesteps
+from dlmkit.testing.strategies import timesteps
+from dlmkit.testing.teacher_support import close, fail, like, mode, noisy_input
+from dlmkit.testing.teacher_training_checks import check_gradients, check_round_trip
 
 __all__ = [
     "ContractViolation",
@@ -70,68 +67,40 @@ def _settings(profile: settings | None) -> settings:
     return settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
-def _fail(message: str) -> None:
-    raise ContractViolation(message)
-
-
 def check_interface(teacher: Teacher, vocab_size: int, seq_len: int) -> None:
     """A ``torch.nn.Module`` satisfying ``dlmkit.interfaces.Teacher`` with consistent sizes."""
     if not isinstance(teacher, torch.nn.Module):
-        _fail(f"{type(teacher).__name__} must be a torch.nn.Module (teachers are trained, copied and saved)")
+        fail(f"{type(teacher).__name__} must be a torch.nn.Module (teachers are trained, copied and saved)")
     missing = missing_members(teacher, Teacher)
     if missing:
-        _fail(f"{type(teacher).__name__} does not satisfy dlmkit.interfaces.Teacher: it lacks {', '.join(missing)}")
+        fail(f"{type(teacher).__name__} does not satisfy dlmkit.interfaces.Teacher: it lacks {', '.join(missing)}")
     for name in ("num_timesteps", "seq_len", "embed_dim", "vocab_size"):
         value = getattr(teacher, name)
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            _fail(f"teacher.{name} must be a positive int, got {value!r}")
+            fail(f"teacher.{name} must be a positive int, got {value!r}")
     if teacher.num_timesteps < 2:
-        _fail(f"teacher.num_timesteps must be at least 2, got {teacher.num_timesteps}")
+        fail(f"teacher.num_timesteps must be at least 2, got {teacher.num_timesteps}")
     if teacher.vocab_size < vocab_size:
-        _fail(f"teacher.vocab_size ({teacher.vocab_size}) is smaller than the data's vocabulary ({vocab_size})")
+        fail(f"teacher.vocab_size ({teacher.vocab_size}) is smaller than the data's vocabulary ({vocab_size})")
     if teacher.seq_len < seq_len:
-        _fail(f"teacher.seq_len ({teacher.seq_len}) is shorter than the data's sequences ({seq_len})")
+        fail(f"teacher.seq_len ({teacher.seq_len}) is shorter than the data's sequences ({seq_len})")
     weight = teacher.embedding_weight
     if not isinstance(weight, torch.nn.Parameter):
-        _fail(f"teacher.embedding_weight must be an nn.Parameter, got {type(weight).__name__}")
+        fail(f"teacher.embedding_weight must be an nn.Parameter, got {type(weight).__name__}")
     if tuple(weight.shape) != (teacher.vocab_size, teacher.embed_dim):
-        _fail(
+        fail(
             f"teacher.embedding_weight has shape {tuple(weight.shape)}, expected (vocab_size, embed_dim) = "
             f"({teacher.vocab_size}, {teacher.embed_dim})"
         )
     if not any(weight is p for p in teacher.parameters()):
-        _fail("teacher.embedding_weight must be one of the teacher's own parameters (it is saved and trained)")
+        fail("teacher.embedding_weight must be one of the teacher's own parameters (it is saved and trained)")
     if not isinstance(teacher.component, str) or not teacher.component:
-        _fail(f"teacher.component must be the registered name of the teacher, got {teacher.component!r}")
+        fail(f"teacher.component must be the registered name of the teacher, got {teacher.component!r}")
     if not attrs.has(type(teacher.config)):
-        _fail(
+        fail(
             f"teacher.config must be an instance of the teacher's attrs params class (checkpoints store it to "
             f"rebuild the network), got {type(teacher.config).__name__}"
         )
-
-
-@contextmanager
-def _mode(teacher: Teacher, training: bool) -> Iterator[None]:
-    was = bool(teacher.training)
-    teacher.train(training)
-    try:
-        yield
-    finally:
-        teacher.train(was)
-
-
-def _like(teacher: Teacher) -> Tensor:
-    return teacher.embedding_weight.detach()
-
-
-def _noisy_input(teacher: Teacher, batch: int, length: int, seed: int, scale: float) -> Tensor:
-    weight = _like(teacher)
-    x = seeded_normal((batch, length, teacher.embed_dim), seed, dtype=torch.float32, scale=scale)
-    return x.to(device=weight.device, dtype=weight.dtype)
-
-
-def _close(a: Tensor, b: Tensor, rtol: float = 1e-4, atol: float = 1e-5) -> bool:
-    return bool(torch.allclose(a.float(), b.float(), rtol=rtol, atol=atol))
 
 
 @torch.no_grad()
@@ -139,27 +108,27 @@ def _check_denoise_once(teacher: Teacher, x_t: Tensor, t: Tensor) -> None:
     batch, length, dim = x_t.shape
     out = teacher.denoise(x_t, t)
     if tuple(out.shape) != (batch, length, dim):
-        _fail(f"denoise returned shape {tuple(out.shape)} for x_t of shape {(batch, length, dim)}; expected the same")
+        fail(f"denoise returned shape {tuple(out.shape)} for x_t of shape {(batch, length, dim)}; expected the same")
     if out.dtype != x_t.dtype:
-        _fail(f"denoise returned {out.dtype} for a {x_t.dtype} input")
+        fail(f"denoise returned {out.dtype} for a {x_t.dtype} input")
     if not bool(torch.isfinite(out).all()):
-        _fail(f"denoise returned non-finite values at timesteps {t.tolist()}")
+        fail(f"denoise returned non-finite values at timesteps {t.tolist()}")
     if not torch.equal(teacher.denoise(x_t, t), out):
-        _fail("denoise is not deterministic in eval mode (dropout or other randomness left on in eval mode?)")
+        fail("denoise is not deterministic in eval mode (dropout or other randomness left on in eval mode?)")
     x0, hidden = teacher.denoise_with_features(x_t, t)
-    if tuple(x0.shape) != tuple(out.shape) or not _close(x0, out, rtol=1e-5, atol=1e-6):
-        _fail("denoise_with_features must return the same x0 prediction as denoise (in eval mode)")
+    if tuple(x0.shape) != tuple(out.shape) or not close(x0, out, rtol=1e-5, atol=1e-6):
+        fail("denoise_with_features must return the same x0 prediction as denoise (in eval mode)")
     if hidden.dim() != 3 or tuple(hidden.shape[:2]) != (batch, length) or hidden.shape[2] < 1:
-        _fail(
+        fail(
             f"denoise_with_features must return hidden states [B, L, H] = [{batch}, {length}, H], got "
             f"{tuple(hidden.shape)}"
         )
     if not bool(torch.isfinite(hidden).all()):
-        _fail(f"denoise_with_features returned non-finite hidden states at timesteps {t.tolist()}")
+        fail(f"denoise_with_features returned non-finite hidden states at timesteps {t.tolist()}")
     for i in range(batch):
         alone = teacher.denoise(x_t[i : i + 1], t[i : i + 1])
-        if not _close(alone[0], out[i]):
-            _fail(
+        if not close(alone[0], out[i]):
+            fail(
                 f"denoise mixes samples of a batch: example {i} alone gives a different prediction than in the "
                 "batch (objectives and samplers need samples to be independent: no batch statistics in eval mode)"
             )
@@ -168,10 +137,10 @@ def _check_denoise_once(teacher: Teacher, x_t: Tensor, t: Tensor) -> None:
 def check_denoise(teacher: Teacher, seq_len: int, profile: settings | None = None) -> None:
     """``denoise`` / ``denoise_with_features`` shapes, finiteness, agreement and batch independence."""
     T = teacher.num_timesteps
-    device = _like(teacher).device
-    with _mode(teacher, False):
+    device = like(teacher).device
+    with mode(teacher, False):
         extremes = torch.tensor([0, T - 1], device=device)
-        _check_denoise_once(teacher, _noisy_input(teacher, 2, seq_len, 0, 1.0), extremes)
+        _check_denoise_once(teacher, noisy_input(teacher, 2, seq_len, 0, 1.0), extremes)
 
         @given(
             st.integers(1, 3).flatmap(lambda b: st.tuples(timesteps(T, b), st.integers(0, 2**31 - 1))),
@@ -179,7 +148,7 @@ def check_denoise(teacher: Teacher, seq_len: int, profile: settings | None = Non
         )
         def drawn(draw: tuple[Tensor, int], scale: float) -> None:
             t, seed = draw
-            _check_denoise_once(teacher, _noisy_input(teacher, len(t), seq_len, seed, scale), t.to(device))
+            _check_denoise_once(teacher, noisy_input(teacher, len(t), seq_len, seed, scale), t.to(device))
 
         _settings(profile)(drawn)()
 
@@ -198,30 +167,30 @@ def _check_embeddings_once(teacher: Teacher, ids: Tensor) -> None:
     table = teacher.embedding_weight
     emb = teacher.embed(ids)
     if tuple(emb.shape) != (batch, length, teacher.embed_dim):
-        _fail(f"embed returned shape {tuple(emb.shape)} for ids {tuple(ids.shape)}; expected [B, L, embed_dim]")
+        fail(f"embed returned shape {tuple(emb.shape)} for ids {tuple(ids.shape)}; expected [B, L, embed_dim]")
     if not torch.equal(emb, table[ids]):
-        _fail("embed(ids) must equal embedding_weight[ids] (samplers and rounding use the table directly)")
+        fail("embed(ids) must equal embedding_weight[ids] (samplers and rounding use the table directly)")
     logits = teacher.logits(emb)
     if tuple(logits.shape) != (batch, length, teacher.vocab_size):
-        _fail(
+        fail(
             f"logits returned shape {tuple(logits.shape)}; expected [B, L, vocab_size] = "
             f"[{batch}, {length}, {teacher.vocab_size}]"
         )
     if not bool(torch.isfinite(logits).all()):
-        _fail("logits returned non-finite values for embedded tokens")
+        fail("logits returned non-finite values for embedded tokens")
     rounded = teacher.round(emb)
     if tuple(rounded.shape) != (batch, length) or rounded.dtype != torch.long:
-        _fail(f"round must return int64 ids [B, L], got {rounded.dtype} of shape {tuple(rounded.shape)}")
+        fail(f"round must return int64 ids [B, L], got {rounded.dtype} of shape {tuple(rounded.shape)}")
     distinct = _distinct_rows(table.detach(), ids)
     if not torch.equal(rounded[distinct], ids[distinct]):
         bad = ids[distinct][rounded[distinct] != ids[distinct]][:5].tolist()
-        _fail(f"round(embed(ids)) must give back ids whose embeddings are distinct; failed for ids {bad}")
+        fail(f"round(embed(ids)) must give back ids whose embeddings are distinct; failed for ids {bad}")
 
 
 def check_embeddings(teacher: Teacher, vocab_size: int, seq_len: int, profile: settings | None = None) -> None:
     """``embed`` reads the table, ``logits`` has the vocabulary's width, ``round`` inverts ``embed``."""
-    device = _like(teacher).device
-    with _mode(teacher, False):
+    device = like(teacher).device
+    with mode(teacher, False):
         edges = torch.tensor([[0] * (seq_len - 1) + [vocab_size - 1]], device=device)
         _check_embeddings_once(teacher, edges)
 
@@ -232,90 +201,3 @@ def check_embeddings(teacher: Teacher, vocab_size: int, seq_len: int, profile: s
             _check_embeddings_once(teacher, ids.to(device))
 
         _settings(profile)(drawn)()
-
-
-def check_round_trip(teacher: Teacher, seq_len: int) -> None:
-    """``save_teacher`` then ``load_teacher`` rebuilds the same network from ``component``/``config``, bit-exactly.
-
-    The teacher's component must be registered (its plugin installed) for ``load_teacher`` to find it.
-    """
-    from dlmkit.storage.teacher_files import TEACHER_FILE, load_teacher, save_teacher
-
-    device = _like(teacher).device
-    with tempfile.TemporaryDirectory(prefix="dlmkit-teacher-contract-") as tmp:
-        path = Path(tmp) / TEACHER_FILE
-        save_teacher(teacher, path)
-        try:
-            loaded = load_teacher(path)
-        except DlmkitError as exc:
-            raise ContractViolation(
-                f"the saved teacher cannot be rebuilt from its component {teacher.component!r} and config: {exc}"
-            ) from exc
-    if loaded.component != teacher.component or loaded.config != teacher.config:
-        _fail(
-            f"the rebuilt teacher has component {loaded.component!r} and config {loaded.config!r}; expected "
-            f"{teacher.component!r} and {teacher.config!r} (the factory must keep the config it was given, with "
-            "vocab_size/seq_len resolved)"
-        )
-    mine, theirs = teacher.state_dict(), loaded.state_dict()
-    if set(mine) != set(theirs):
-        _fail(f"the rebuilt teacher has different weights: {sorted(set(mine) ^ set(theirs))[:5]}")
-    for key, value in mine.items():
-        other = theirs[key]
-        if tuple(value.shape) != tuple(other.shape) or not torch.equal(value.cpu(), other.cpu()):
-            _fail(f"weight '{key}' changed in the save/load round trip")
-    loaded.to(device)
-    with _mode(teacher, False), torch.no_grad():
-        x_t = _noisy_input(teacher, 2, seq_len, 7, 1.0)
-        t = torch.tensor([0, teacher.num_timesteps - 1], device=device)
-        if not torch.equal(teacher.denoise(x_t, t), loaded.denoise(x_t, t)):
-            _fail("the rebuilt teacher predicts differently from the saved one (state not in the state_dict?)")
-
-
-def _training_batch(vocab_size: int, seq_len: int, batch: int, device: torch.device) -> Batch:
-    generator = torch.Generator().manual_seed(0)
-    ids = torch.randint(0, vocab_size, (batch, seq_len), generator=generator)
-    cuts = torch.randint(1, max(2, seq_len - 1), (batch,), generator=generator)
-    mask = (torch.arange(seq_len)[None, :] >= cuts[:, None]).long()
-    return Batch(ids, mask).to(device)
-
-
-def check_gradients(
-    teacher: Teacher,
-    vocab_size: int,
-    seq_len: int,
-    schedule: NoiseSchedule | None = None,
-    allow_zero_grad: Collection[str] = (),
-) -> None:
-    """DiffuSeq's training loss (what ``train_teacher`` minimises) reaches every trainable parameter."""
-    from dlmkit.teacher_losses.diffuseq import diffuseq_loss
-
-    if schedule is None:
-        from dlmkit.schedules.sqrt import SqrtScheduleParams, build_sqrt_schedule
-
-        schedule = build_sqrt_schedule(SqrtScheduleParams(num_timesteps=teacher.num_timesteps))
-    device = _like(teacher).device
-    named = [(n, p) for n, p in teacher.named_parameters() if p.requires_grad]  # type: ignore[attr-defined]
-    if not named:
-        _fail("the teacher has no trainable parameters")
-    T = schedule.num_timesteps
-    t = torch.tensor([0, T - 1, T // 2], device=device)
-    batch = _training_batch(vocab_size, seq_len, len(t), device)
-    with _mode(teacher, True):
-        loss = diffuseq_loss(teacher, schedule, batch, t, torch.Generator().manual_seed(0))["loss"].mean()
-        if not bool(torch.isfinite(loss)):
-            _fail(f"the DiffuSeq training loss is not finite: {float(loss.detach())}")
-        grads: tuple[Any, ...] = torch.autograd.grad(loss, [p for _, p in named], allow_unused=True)
-    for (name, _), grad in zip(named, grads, strict=True):
-        if grad is None:
-            _fail(
-                f"parameter '{name}' gets no gradient from the DiffuSeq training loss: it is not used by denoise, "
-                "embed or logits (remove it, or freeze it with requires_grad_(False))"
-            )
-        if not bool(torch.isfinite(grad).all()):
-            _fail(f"parameter '{name}' gets a non-finite gradient from the DiffuSeq training loss")
-        if name not in allow_zero_grad and not bool((grad != 0).any()):
-            _fail(
-                f"parameter '{name}' gets an all-zero gradient from the DiffuSeq training loss; if a zero "
-                "initialisation makes that intended, pass allow_zero_grad=[...] naming it"
-            )
