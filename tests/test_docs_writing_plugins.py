@@ -170,3 +170,27 @@ def test_the_tutorial_works_as_written(tmp_path: Path) -> None:
 )
 def test_replace_table_swaps_only_the_named_table(table: str, expected: str) -> None:
     assert replace_table("[a]\nk = 1\n[b]\nx = 1\n[c]\n", table) == expected
+
+
+#: What a plugin may import: the surface CHANGELOG.md's deprecation policy covers.
+PUBLIC = {
+    "dlmkit",
+    "dlmkit.errors",
+    "dlmkit.hookspecs",
+    "dlmkit.interfaces",
+    "dlmkit.metrics.cleaning",
+    "dlmkit.objectives.toolkit",
+    "dlmkit.plugins",
+    "dlmkit.stages.toolkit",
+    "dlmkit.testing",
+}
+
+
+def test_the_tutorial_imports_only_public_modules() -> None:
+    imported = {
+        match
+        for block in blocks(DOC.read_text(encoding="utf-8"))
+        if block.language == "python"
+        for match in re.findall(r"^\s*(?:from|import) (dlmkit[\w.]*)", block.body, re.M)
+    }
+    assert imported and imported <= PUBLIC, sorted(imported - PUBLIC)

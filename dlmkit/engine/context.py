@@ -35,6 +35,9 @@ class RunContext:
     def stage_dir(self, name: str) -> Path:
         return self.folder.stage_dir(name)
 
+    def ckpt_dir(self, name: str) -> Path:
+        return self.folder.ckpt_dir(name)
+
     @property
     def metrics_log(self) -> Path:
         return self.folder.metrics_log

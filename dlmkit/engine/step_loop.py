@@ -18,10 +18,10 @@ import torch
 from torch import nn
 
 from dlmkit.engine import stop_request
-from dlmkit.engine.context import RunContext
 from dlmkit.engine.distributed import World
 from dlmkit.engine.progress import StageProgress, console
 from dlmkit.interfaces.objective import Scalar
+from dlmkit.interfaces.stage import StageContext
 from dlmkit.storage.checkpoint import (
     CheckpointError,
     read_checkpoint,
@@ -150,7 +150,7 @@ class LoopEnd:
 
 
 def run_steps(
-    ctx: RunContext, name: str, kind: str, runner: StepRunner, settings: LoopSettings, ckpt_dir: Path
+    ctx: StageContext, name: str, kind: str, runner: StepRunner, settings: LoopSettings, ckpt_dir: Path
 ) -> LoopEnd:
     """Run ``runner`` to ``settings.steps`` (from its last checkpoint when resuming), or until the deadline."""
     world = ctx.runtime.world

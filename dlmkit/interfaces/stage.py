@@ -91,6 +91,10 @@ class StageContext(Protocol):
         """``RUN/NAME``, the only folder a stage writes in."""
         ...
 
+    def ckpt_dir(self, name: str) -> Path:
+        """``RUN/NAME/ckpt``, where ``run_steps`` keeps the stage's checkpoints."""
+        ...
+
 
 @runtime_checkable
 class Stage(Protocol):
