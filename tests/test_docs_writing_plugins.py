@@ -181,6 +181,7 @@ PUBLIC = {
     "dlmkit.metrics.cleaning",
     "dlmkit.objectives.toolkit",
     "dlmkit.plugins",
+    "dlmkit.samplers.toolkit",
     "dlmkit.stages.toolkit",
     "dlmkit.testing",
 }
