@@ -21,8 +21,10 @@ from dlmkit.interfaces import Stage, StageResult, Teacher, Tokenizer
 from dlmkit.interfaces.stage import TEACHER_ARTIFACT
 from dlmkit.interfaces.teacher import as_module
 from dlmkit.plugins import build, get_plugins, replaced_components
-from dlmkit.recipe.load import load_recipe, recipe_hash, render, resolved_dict
+from dlmkit.recipe.load import load_recipe
+from dlmkit.recipe.render import resolved_dict, text_hash
 from dlmkit.recipe.schema import ComponentRef, Recipe
+from dlmkit.recipe.toml_writer import dumps
 from dlmkit.storage.atomic import write_text_atomic
 from dlmkit.storage.memory_budget import TRAINING_COPIES, built_on_meta, check_fits
 from dlmkit.storage.run_guard import check_new_run, check_no_links_out, check_resume
@@ -122,11 +124,13 @@ def _run_locked(
 ) -> tuple[dict[str, Any], bool]:
     """The run state, and whether the run finished (a stage can stop early: its time ran out, or a signal)."""
     folder = RunFolder(run_dir)
+    resolved = resolved_dict(recipe)  # the recipe rendered once: compared on resume, written, hashed, shown to hooks
+    text = dumps(resolved)
     if resume and folder.resolved_recipe.is_file():
-        check_resume(folder.resolved_recipe, _started_with(folder.resolved_recipe), resolved_dict(recipe))
+        check_resume(folder.resolved_recipe, _started_with(folder.resolved_recipe), resolved)
     state = folder.read_state()
     run_dir.mkdir(parents=True, exist_ok=True)
-    digest = recipe_hash(recipe)
+    digest = text_hash(text)
     runtime = Runtime.from_spec(recipe.runtime, device)
     main = runtime.world.is_main
     if main:
@@ -140,7 +144,7 @@ def _run_locked(
             )
         if runtime.precision_warning:
             console.print(f"warning: {runtime.precision_warning}", markup=False, highlight=False, soft_wrap=True)
-        write_text_atomic(folder.resolved_recipe, render(recipe))
+        write_text_atomic(folder.resolved_recipe, text)
     state["recipe_hash"] = digest
     seed_everything(recipe.header.seed)
     dataset = build_ref(recipe.data)
@@ -184,9 +188,7 @@ def _run_locked(
             return state, False
         ctx.stage_dir(stage.name).mkdir(parents=True, exist_ok=True)
         if main:
-            plugins.notify(
-                "on_stage_start", stage=stage.name, kind=stage.kind, run_dir=run_dir, config=resolved_dict(recipe)
-            )
+            plugins.notify("on_stage_start", stage=stage.name, kind=stage.kind, run_dir=run_dir, config=resolved)
         runner: Stage = build("stage", stage.kind, stage.params)
         result = runner.run(ctx, stage.name)
         ctx.results[stage.name] = result

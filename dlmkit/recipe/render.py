@@ -52,4 +52,9 @@ def render(recipe: Recipe) -> str:
 
 
 def recipe_hash(recipe: Recipe) -> str:
-    return hashlib.sha256(render(recipe).encode()).hexdigest()
+    return text_hash(render(recipe))
+
+
+def text_hash(text: str) -> str:
+    """The hash a run records of its rendered recipe."""
+    return hashlib.sha256(text.encode()).hexdigest()
