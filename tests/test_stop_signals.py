@@ -75,6 +75,7 @@ def test_sigterm_at_any_moment_resumes_to_the_same_weights(
 
 def test_ctrl_c_through_the_command_exits_130_and_says_how_to_resume(tmp_path: Path) -> None:
     sender = SignalAt("stage1", 3, "g_loss", signal.SIGINT)
+    before = signal.getsignal(signal.SIGINT)  # the default handler, or SIG_IGN under a background shell
     plugins = get_plugins()
     plugins.manager.register(sender, name="signal-sender")
     try:
@@ -87,4 +88,4 @@ def test_ctrl_c_through_the_command_exits_130_and_says_how_to_resume(tmp_path: P
     assert "Aborted" not in result.output and "Traceback" not in result.output
     state = json.loads((tmp_path / "run" / "run_state.json").read_text())
     assert state["stages"]["stage1"]["summary"]["complete"] is False
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handlers restored after the run
+    assert signal.getsignal(signal.SIGINT) is before  # handlers restored after the run
