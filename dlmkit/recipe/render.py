@@ -39,6 +39,8 @@ def resolved_dict(recipe: Recipe) -> dict[str, Any]:
                 value = getattr(spec.params, field.name)
                 if isinstance(value, ComponentRef):
                     data[field.name] = _component_table(value)
+                elif field.name == "t_init" and value == recipe.t_init:
+                    continue  # the loader gave the stage the [sampler]'s: written once, there
                 elif value is not None:
                     data[field.name] = unstructure(value)
         stages.append(data)
