@@ -39,7 +39,7 @@ class DistillOptim:
 
 
 @attrs.frozen
-class DistillStage:
+class DistillParams:
     """A ``distill`` table: one DLM-One stage of alternating psi and generator updates."""
 
     objective: Any = component_field("objective")
@@ -98,3 +98,7 @@ class DistillStage:
                 f"'psi_warmup_steps' ({self.psi_warmup_steps}) must be smaller than 'steps' ({self.steps}), "
                 "or the generator never trains"
             )
+
+
+#: The old name of ``DistillParams`` (it named a params class as if it were the stage); kept for plugins.
+DistillStage = DistillParams

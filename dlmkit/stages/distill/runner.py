@@ -23,13 +23,13 @@ from dlmkit.stages.distill.validation import DistillValidator
 if TYPE_CHECKING:
     import torch
 
-    from dlmkit.stages.distill.params import DistillStage
+    from dlmkit.stages.distill.params import DistillParams
 
 
 class Distiller:
     """One distillation stage as a step runner: state, update and validator put together."""
 
-    def __init__(self, ctx: RunContext, name: str, stage: DistillStage):
+    def __init__(self, ctx: RunContext, name: str, stage: DistillParams):
         if ctx.teacher is None:
             raise UserError(f'[[stage]] "{name}": no teacher; set [teacher] checkpoint or train one first')
         if stage.t_init is None:  # the loader resolves it (the [sampler]'s); params built by hand must say it

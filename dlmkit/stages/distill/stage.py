@@ -7,7 +7,7 @@ import attrs
 from dlmkit.engine.context import RunContext
 from dlmkit.interfaces import StageResult, StagesBefore
 from dlmkit.interfaces.stage import STUDENT_ARTIFACT
-from dlmkit.stages.distill.params import PSI_ARTIFACT, TEACHER_ERROR, DistillStage
+from dlmkit.stages.distill.params import PSI_ARTIFACT, TEACHER_ERROR, DistillParams
 from dlmkit.stages.distill.runner import Distiller
 
 
@@ -15,7 +15,7 @@ from dlmkit.stages.distill.runner import Distiller
 class Distill:
     """Distils the teacher (or continues an earlier stage's student) into a one-step student."""
 
-    params: DistillStage
+    params: DistillParams
     produces: frozenset[str] = frozenset({STUDENT_ARTIFACT, PSI_ARTIFACT})
 
     def check(self, name: str, before: StagesBefore) -> list[str]:
@@ -47,6 +47,6 @@ class Distill:
         return Distiller(ctx, name, self.params).run("distill")
 
 
-def build_distill(params: DistillStage) -> Distill:
+def build_distill(params: DistillParams) -> Distill:
     """DLM-One distillation with any registered objective (SiD+GAN in the paper)."""
     return Distill(params)

@@ -25,7 +25,7 @@ from dlmkit.storage.checkpoint import load_module
 from dlmkit.storage.teacher_files import load_teacher
 
 if TYPE_CHECKING:
-    from dlmkit.stages.distill.params import DistillStage
+    from dlmkit.stages.distill.params import DistillParams
     from dlmkit.stages.optim import OptimSpec
 
 
@@ -86,7 +86,7 @@ class DistillState:
     """The frozen teacher, the student (and its EMA), psi with its discriminator head, two optimisers
     and the stage's random streams."""
 
-    def __init__(self, ctx: RunContext, name: str, stage: DistillStage, teacher: Teacher):
+    def __init__(self, ctx: RunContext, name: str, stage: DistillParams, teacher: Teacher):
         device = ctx.runtime.device
         self.teacher = teacher
         self.teacher.to(device).eval()

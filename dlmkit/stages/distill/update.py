@@ -27,7 +27,7 @@ from dlmkit.stages.distill.state import DistillState
 from dlmkit.storage.checkpoint import latest_checkpoint
 
 if TYPE_CHECKING:
-    from dlmkit.stages.distill.params import DistillStage
+    from dlmkit.stages.distill.params import DistillParams
 
 
 class PsiStep(torch.nn.Module):
@@ -96,7 +96,7 @@ class DistillUpdate:
         self,
         ctx: RunContext,
         name: str,
-        stage: DistillStage,
+        stage: DistillParams,
         state: DistillState,
         objective: Objective,
         generator: OneStepGenerator,

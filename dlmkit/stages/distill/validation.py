@@ -26,7 +26,7 @@ from dlmkit.storage.checkpoint import save_module
 from dlmkit.storage.teacher_files import save_teacher
 
 if TYPE_CHECKING:
-    from dlmkit.stages.distill.params import DistillStage
+    from dlmkit.stages.distill.params import DistillParams
 
 #: Sources whose teacher error is measured at each validation (a proxy, so a slice is enough).
 TEACHER_ERROR_SOURCES = 64
@@ -35,7 +35,7 @@ TEACHER_ERROR_SOURCES = 64
 class DistillValidator:
     """Scores the student as validated and kept, and saves it when it is the best so far."""
 
-    def __init__(self, ctx: RunContext, name: str, stage: DistillStage, state: DistillState, t_init: int, best: Path):
+    def __init__(self, ctx: RunContext, name: str, stage: DistillParams, state: DistillState, t_init: int, best: Path):
         self.ctx, self.name, self.stage, self.state, self.t_init = ctx, name, stage, state, t_init
         self.best_dir = best
         self.sampler = make_sampler(stage.val_sampler, t_init=t_init)  # a t_init starts it where training did

@@ -13,7 +13,7 @@ from dlmkit.stages.optim import check_decay
 
 
 @attrs.frozen
-class TrainTeacherStage:
+class TrainTeacherParams:
     """A ``train_teacher`` table: train (or continue training) the teacher, DiffuSeq's way by default."""
 
     steps: int = attrs.field(default=1000, validator=v.gt(0))
@@ -40,3 +40,7 @@ class TrainTeacherStage:
     max_minutes: float | None = attrs.field(default=None, validator=v.optional([finite, v.gt(0.0)]))
     init_from: str | None = path_field(default=None)
     """A dlmkit teacher file whose weights start the training (continue an earlier run's teacher)."""
+
+
+#: The old name of ``TrainTeacherParams``; kept for plugins.
+TrainTeacherStage = TrainTeacherParams

@@ -29,7 +29,7 @@ from dlmkit.storage.checkpoint import latest_checkpoint, load_module
 from dlmkit.storage.teacher_files import TEACHER_FILE, save_teacher
 
 if TYPE_CHECKING:
-    from dlmkit.stages.train_teacher.params import TrainTeacherStage
+    from dlmkit.stages.train_teacher.params import TrainTeacherParams
 
 #: The checkpoint module holding the teacher's EMA weights (what `dlmkit teacher export` ships).
 EMA_MODULE = "ema"
@@ -80,7 +80,7 @@ def validation_loss(ctx: RunContext, loss: TeacherLoss, model: Any, batches: int
 class TeacherTrainer:
     """The state and the step of one ``train_teacher`` stage; ``run_steps`` runs it."""
 
-    def __init__(self, ctx: RunContext, name: str, stage: TrainTeacherStage):
+    def __init__(self, ctx: RunContext, name: str, stage: TrainTeacherParams):
         if ctx.teacher is None:
             raise UserError(f'[[stage]] "{name}": no teacher to train; set [teacher] name and sizes')
         self.ctx, self.name, self.stage = ctx, name, stage

@@ -7,7 +7,7 @@ import attrs
 from dlmkit.engine.context import RunContext
 from dlmkit.interfaces import StageResult, StagesBefore
 from dlmkit.interfaces.stage import TEACHER_ARTIFACT
-from dlmkit.stages.train_teacher.params import TrainTeacherStage
+from dlmkit.stages.train_teacher.params import TrainTeacherParams
 from dlmkit.stages.train_teacher.runner import TeacherTrainer
 
 
@@ -15,7 +15,7 @@ from dlmkit.stages.train_teacher.runner import TeacherTrainer
 class TrainTeacher:
     """Trains ``ctx.teacher`` in place; its EMA weights are the ``teacher`` of every later stage."""
 
-    params: TrainTeacherStage
+    params: TrainTeacherParams
     produces: frozenset[str] = frozenset({TEACHER_ARTIFACT})
 
     def check(self, name: str, before: StagesBefore) -> list[str]:
@@ -26,6 +26,6 @@ class TrainTeacher:
         return TeacherTrainer(ctx, name, self.params).run("train_teacher")
 
 
-def build_train_teacher(params: TrainTeacherStage) -> TrainTeacher:
+def build_train_teacher(params: TrainTeacherParams) -> TrainTeacher:
     """Train the teacher (DiffuSeq's loss and timestep sampling by default), keeping its EMA."""
     return TrainTeacher(params)
