@@ -23,8 +23,12 @@ import platform
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
+
+if TYPE_CHECKING:
+    from dlmkit.inference.generator import Generator
 
 FULL_CHAIN = 2000
 
@@ -48,9 +52,9 @@ def _precision(name: str, device: torch.device) -> Iterator[None]:
         yield
 
 
-def _rate(generator: object, sources: list[str], batch_size: int, precision: str, device: torch.device) -> float:
+def _rate(generator: Generator, sources: list[str], batch_size: int, precision: str, device: torch.device) -> float:
     """Sentences per second over ``sources`` at ``batch_size``, after one warm-up batch."""
-    generate = generator.generate  # type: ignore[attr-defined]
+    generate = generator.generate
     with _precision(precision, device):
         generate(sources[:batch_size], batch_size=batch_size, seed=0)
         if device.type == "cuda":

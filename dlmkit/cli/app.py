@@ -5,7 +5,6 @@ from __future__ import annotations
 import errno
 import os
 import traceback
-from pathlib import Path
 from typing import Any
 
 import click
@@ -13,7 +12,7 @@ import click
 from dlmkit import __version__
 from dlmkit.errors import DlmkitError, RunInterrupted, UserError
 from dlmkit.plugin_blame import blame
-from dlmkit.storage.atomic import refused_write
+from dlmkit.storage.atomic import library_refused_write
 
 _RESUMABLE = (
     "; free some space and run the command again (a run continues with --resume: its files and checkpoints are "
@@ -29,7 +28,7 @@ def _disk_full(exc: BaseException) -> bool:
         chain.add(id(seen))
         if isinstance(seen, OSError) and seen.errno in (errno.ENOSPC, errno.EDQUOT):
             return True
-        if refused_write(seen, Path()) is not None:
+        if library_refused_write(seen):
             return True
         seen = seen.__cause__ or seen.__context__
     return False

@@ -26,7 +26,7 @@ def validate_command(recipes: tuple[str, ...], overrides: tuple[str, ...], as_js
         click.echo(f"skipped (--no-files): {'; '.join(FILE_CHECKS)}", err=True)
     for path in recipes:
         try:
-            recipe = load_recipe(path, overrides, files=not no_files)
+            recipe = load_recipe(path, overrides, files=not no_files, read_data=not no_files)
         except RecipeError as exc:
             failed += 1
             if as_json:

@@ -26,7 +26,7 @@ from dlmkit.recipe.render import resolved_dict, text_hash
 from dlmkit.recipe.schema import ComponentRef, Recipe
 from dlmkit.recipe.toml_writer import dumps
 from dlmkit.storage.atomic import write_text_atomic
-from dlmkit.storage.memory_budget import TRAINING_COPIES, built_on_meta, check_fits
+from dlmkit.storage.memory_budget import TRAINING_COPIES, refuse_unless_fits
 from dlmkit.storage.run_guard import check_new_run, check_no_links_out, check_resume
 from dlmkit.storage.run_layout import RunFolder
 from dlmkit.storage.teacher_files import load_teacher
@@ -62,23 +62,14 @@ def fresh_teacher(recipe: Recipe, tokenizer: Tokenizer, seq_len: int) -> Teacher
 
     It is built on the meta device first, so a size no machine holds is refused before allocation.
     """
-    where = f"{recipe.source}: [teacher]"
-    probe = built_on_meta(
-        lambda: build(
-            "teacher", recipe.teacher.name, recipe.teacher.params, vocab_size=tokenizer.vocab_size, seq_len=seq_len
-        ),
-        where,
-    )
-    check_fits(as_module(probe), where, copies=TRAINING_COPIES)
-    built: Teacher = build(
-        "teacher",
-        recipe.teacher.name,
-        recipe.teacher.params,
-        vocab_size=tokenizer.vocab_size,
-        seq_len=seq_len,
-        tokens=tokenizer.tokens,
-    )
-    return built
+
+    def make(**context: Any) -> Teacher:
+        sizes = {"vocab_size": tokenizer.vocab_size, "seq_len": seq_len}
+        built: Teacher = build("teacher", recipe.teacher.name, recipe.teacher.params, **sizes, **context)
+        return built
+
+    refuse_unless_fits(lambda: as_module(make()), f"{recipe.source}: [teacher]", copies=TRAINING_COPIES)
+    return make(tokens=tokenizer.tokens)
 
 
 def _result_from(data: dict[str, Any], folder: RunFolder) -> StageResult:
@@ -148,11 +139,13 @@ def _run_locked(
     state["recipe_hash"] = digest
     seed_everything(recipe.header.seed)
     dataset = build_ref(recipe.data)
+    if callable(getattr(dataset, "check_files", None)):
+        dataset.check_files()  # every split read now (and kept): a malformed test line stops the run before training
     if hasattr(dataset, "save_vocab") and main:
         dataset.save_vocab(folder.vocab)
     if main:
-        for text in capped_counts(recipe, dataset):
-            console.print(f"note: {text}", markup=False, highlight=False, soft_wrap=True)
+        for note in capped_counts(recipe, dataset):
+            console.print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
     teacher = _teacher(recipe, dataset.tokenizer, dataset.seq_len)
     mode = recipe.runtime.progress if progress is None else ("on" if progress else "off")
     ctx = RunContext(

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from dlmkit.plugins import get_plugins
-from dlmkit.storage.atomic import named
+from dlmkit.storage.atomic import disk_refusals
 
 console = Console(stderr=True)
 
@@ -70,13 +70,8 @@ class StageProgress:
             return
         record = {"stage": self.stage, "step": step, "time": round(time.perf_counter() - self._t0, 3), **metrics}
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            with self.log_path.open("a", encoding="utf-8") as handle:
-                handle.write(json.dumps(record) + "\n")
-        except OSError as exc:
-            if exc.filename:
-                raise
-            raise named(exc, self.log_path) from exc
+        with disk_refusals(self.log_path), self.log_path.open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps(record) + "\n")
         get_plugins().notify("on_log", stage=self.stage, step=step, metrics=dict(metrics))
         if self._progress is not None:
             short = {

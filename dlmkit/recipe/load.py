@@ -43,11 +43,18 @@ KIND_OF_TABLE = {"data": "dataset", "schedule": "schedule", "injector": "injecto
 
 
 def load_recipe(
-    path: str | Path, overrides: Iterable[str] = (), registry: Registry | None = None, files: bool = True
+    path: str | Path,
+    overrides: Iterable[str] = (),
+    registry: Registry | None = None,
+    files: bool = True,
+    read_data: bool = False,
 ) -> Recipe:
     """A validated ``Recipe`` from a TOML file, or a ``RecipeError`` listing every problem.
 
-    ``files=False`` leaves out the checks that open data and checkpoint files (``file_checks``).
+    ``files=False`` leaves out the checks that open data and checkpoint files (``file_checks``);
+    ``read_data=True`` (``dlmkit validate``) also parses every data split, as a run reads it at its start.
+    Commands that only open a recipe (``generate``, ``sample``, ``run`` itself) leave it off: reading a
+    whole training set there is a second read, or one nothing needs.
     """
     if registry is None:
         from dlmkit.plugins import get_registry
@@ -57,14 +64,17 @@ def load_recipe(
     raw = read_toml(source)
     problems: list[Problem] = []
     raw = apply_overrides(raw, overrides, problems)
-    return RecipeLoader(source, registry, problems, files).load(raw)
+    return RecipeLoader(source, registry, problems, files, read_data and files).load(raw)
 
 
 class RecipeLoader:
     """Turns one parsed recipe into a ``Recipe``, recording problems as it goes."""
 
-    def __init__(self, source: Path, registry: Registry, problems: list[Problem], files: bool = True):
+    def __init__(
+        self, source: Path, registry: Registry, problems: list[Problem], files: bool = True, read_data: bool = False
+    ):
         self.files = files  # False: leave out the checks that open files (file_checks.FILE_CHECKS)
+        self.read_data = read_data
         self.source = source
         self.registry = registry
         self.problems = problems
@@ -250,8 +260,8 @@ class RecipeLoader:
     def check_builds(self, refs: dict[str, Any], stages: list[Any]) -> None:
         """Build the light components now (data set, schedule, injector, sampler, each stage's objective): a
         plugin whose factory fails or returns something that lacks a member of its interface, or a data file
-        that is missing or malformed, is found before any stage trains (a data set with ``check_files`` reads its
-        splits as the run will); teachers and metrics load weights and are built by the run."""
+        that is missing, is found before any stage trains (with ``read_data``, a data set with ``check_files`` also
+        reads its splits); teachers and metrics load weights and are built by the run."""
         tables = ("data", "schedule", "injector", "sampler") if self.files else ("schedule", "injector", "sampler")
         light = [(f"[{t}]", refs[t]) for t in tables]
         for s in stages:
@@ -263,7 +273,7 @@ class RecipeLoader:
         for where, ref in light:
             try:
                 built = self.registry.build(ref.kind, ref.name, ref.params, **BUILD_CHECK_CONTEXT.get(ref.kind, {}))
-                if ref.kind == "dataset" and callable(getattr(built, "check_files", None)):
+                if self.read_data and ref.kind == "dataset" and callable(getattr(built, "check_files", None)):
                     built.check_files()  # a malformed line is found now, not after every stage has trained
             except UserError as exc:
                 message = str(exc)

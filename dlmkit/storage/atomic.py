@@ -36,25 +36,26 @@ def _as_plain_open_would(path: Path) -> None:
 _REFUSED_WRITE = ("no space left", "storagefull", "os error 28", "file write failed", "disk quota")
 
 
-def refused_write(exc: BaseException, path: Path) -> OSError | None:
-    """``exc`` as the ``OSError`` it stands for when a library writer hit a full disk, else ``None``.
+def library_refused_write(exc: BaseException) -> bool:
+    """Whether ``exc`` is a library writer's report of a full disk (not itself an ``OSError``).
 
     torch and safetensors report ENOSPC as a ``RuntimeError`` (or their own error) whose text carries
-    the OS message; as an ``OSError`` the command line names the file and exits 2, and the atomic write
-    has left the previous file (or checkpoint) whole.
+    the OS message.
     """
-    if isinstance(exc, OSError) or not any(mark in str(exc).lower() for mark in _REFUSED_WRITE):
+    return not isinstance(exc, OSError) and any(mark in str(exc).lower() for mark in _REFUSED_WRITE)
+
+
+def refused_write(exc: BaseException, path: Path) -> OSError | None:
+    """``exc`` as the ``OSError`` it stands for when a library writer hit a full disk, else ``None``: as an
+    ``OSError`` the command line names the file and exits 2, and the atomic write has left the previous file
+    (or checkpoint) whole."""
+    if not library_refused_write(exc):
         return None
     return OSError(errno.ENOSPC, "no space left on device (the previous file is kept whole)", str(path))
 
 
-def named(exc: OSError, path: Path) -> OSError:
-    """``exc`` with ``path`` as its file name, so the message says which write the machine refused."""
-    return OSError(exc.errno, exc.strerror or str(exc), str(path))
-
-
 @contextlib.contextmanager
-def _disk_refusals(path: Path) -> Iterator[None]:
+def disk_refusals(path: Path) -> Iterator[None]:
     """Inside, a library writer's full-disk error leaves as ``refused_write``'s ``OSError``, and an OS error
     without a file name (a failed ``write()`` carries none) gets ``path``'s."""
     try:
@@ -62,7 +63,7 @@ def _disk_refusals(path: Path) -> Iterator[None]:
     except OSError as exc:
         if exc.filename is not None or exc.errno is None:
             raise
-        raise named(exc, path) from exc
+        raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from exc
     except Exception as exc:
         refused = refused_write(exc, path)
         if refused is None:
@@ -77,7 +78,7 @@ def write_file_atomic(path: Path, write: Callable[[Path], None]) -> None:
     os.close(fd)
     tmp = Path(tmp_name)
     try:
-        with _disk_refusals(path):
+        with disk_refusals(path):
             write(tmp)
         _as_plain_open_would(tmp)
         with open(tmp, "rb+") as handle:
@@ -102,7 +103,7 @@ def atomic_directory(path: Path) -> Iterator[Path]:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
     try:
-        with _disk_refusals(path):
+        with disk_refusals(path):
             yield tmp
         _as_plain_open_would(tmp)
         if path.exists():

@@ -117,10 +117,12 @@ def module_file(folder: Path, name: str) -> Path:
 
 def non_finite(module: nn.Module) -> str | None:
     """The first floating tensor of ``module`` holding NaN or an infinity, by name; ``None`` when all are finite."""
-    for key, value in module.state_dict().items():
-        if value.is_floating_point() and not bool(value.isfinite().all()):
-            return key
-    return None
+    floating = {key: value for key, value in module.state_dict().items() if value.is_floating_point()}
+    if not floating:
+        return None
+    device = next(iter(floating.values())).device
+    finite = torch.stack([value.isfinite().all().to(device) for value in floating.values()]).tolist()  # one read
+    return next((key for key, ok in zip(floating, finite, strict=True) if not ok), None)
 
 
 def write_checkpoint(
@@ -248,8 +250,8 @@ def read_checkpoint(target: Path, modules: Mapping[str, nn.Module]) -> dict[str,
     state = load_state(target / "trainer_state.pt")
     if not isinstance(state, dict) or "step" not in state:
         raise CheckpointError(f"{target / 'trainer_state.pt'}: not a dlmkit trainer state (no 'step')")
-    step, named = state["step"], re.fullmatch(r"step_(\d+)", target.name)
-    if not isinstance(step, int) or isinstance(step, bool) or step < 0 or (named and int(named[1]) != step):
+    step, numbered = state["step"], re.fullmatch(r"step_(\d+)", target.name)
+    if not isinstance(step, int) or isinstance(step, bool) or step < 0 or (numbered and int(numbered[1]) != step):
         raise CheckpointError(
             f"{target / 'trainer_state.pt'}: step {step!r} does not match its folder {target.name}; the checkpoint "
             "is damaged, so remove this folder to resume from the one before it"

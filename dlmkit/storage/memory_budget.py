@@ -63,3 +63,9 @@ def built_on_meta(make: Callable[[], T], where: str) -> T:
         raise UserError(
             f"{where}: sizes too large to build ({exc}); check embed_dim, hidden_size, vocab_size"
         ) from None
+
+
+def refuse_unless_fits(make: Callable[[], torch.nn.Module], where: str, copies: int = 1) -> None:
+    """Build ``make()`` on the meta device and refuse it, named, when it would not fit: the one check every
+    network goes through before it is allocated (``copies`` as in ``check_fits``)."""
+    check_fits(built_on_meta(make, where), where, copies=copies)

@@ -16,7 +16,7 @@ from dlmkit.interfaces import Teacher
 from dlmkit.interfaces.teacher import as_module
 from dlmkit.recipe.structure import MISSING, Structurer, unstructure
 from dlmkit.storage.checkpoint import load_module, read_metadata, refuse_special_file, save_module
-from dlmkit.storage.memory_budget import built_on_meta, check_fits
+from dlmkit.storage.memory_budget import refuse_unless_fits
 
 TEACHER_FILE = "teacher.safetensors"
 FORMAT = "dlmkit-teacher/1"
@@ -118,9 +118,14 @@ def check_teacher_file(path: Path) -> None:
     candidate = _teacher_file_in(path)
     if candidate.suffix != ".safetensors" or not candidate.is_file():
         return
+    _fitting_header(candidate)
+
+
+def _fitting_header(candidate: Path) -> TeacherHeader:
+    """The file's header, once the network it describes is known to fit this machine."""
     header = read_teacher_header(candidate)
-    probe = built_on_meta(lambda: header.build(str(candidate)), str(candidate))
-    check_fits(as_module(probe), str(candidate))
+    refuse_unless_fits(lambda: as_module(header.build(str(candidate))), str(candidate))
+    return header
 
 
 def load_teacher(path: str | Path) -> Teacher:
@@ -134,10 +139,7 @@ def load_teacher(path: str | Path) -> Teacher:
     refuse_special_file(source)
     candidate = _teacher_file_in(source)
     if candidate.suffix == ".safetensors" and candidate.is_file():
-        header = read_teacher_header(candidate)
-        probe = built_on_meta(lambda: header.build(str(candidate)), str(candidate))
-        check_fits(as_module(probe), str(candidate))
-        teacher = header.build(str(candidate))
+        teacher = _fitting_header(candidate).build(str(candidate))
         load_module(teacher, candidate)  # type: ignore[arg-type]
     else:
         from dlmkit.plugins import get_plugins

@@ -38,7 +38,7 @@ class Distiller:
         self.ctx, self.name, self.stage, self.t_init = ctx, name, stage, t_init
         self.objective: Objective = build("objective", stage.objective.name, stage.objective.params)
         self.state = DistillState(ctx, name, stage, ctx.teacher)
-        self.ckpt_dir = ctx.folder.ckpt_dir(name)
+        self.ckpt_dir = ctx.ckpt_dir(name)
         self.best_dir = ctx.stage_dir(name) / "best"
         generator = OneStepGenerator(self.state.student, ctx.schedule, ctx.injector, t_init)
         self.update = DistillUpdate(ctx, name, stage, self.state, self.objective, generator, self.ckpt_dir)
