@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from dlmkit.hookspecs import hookimpl
+from dlmkit.version import __version__
 
 if TYPE_CHECKING:
     from dlmkit.interfaces import Teacher
-
-__version__ = "0.1.0"
 
 __all__ = ["Generator", "__version__", "hookimpl", "load_recipe", "load_teacher"]
 

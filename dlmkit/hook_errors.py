@@ -13,7 +13,7 @@ from typing import Any
 
 import pluggy
 
-from dlmkit import hookspecs
+import dlmkit.hookspecs as hookspecs
 from dlmkit.errors import PluginLoadError
 
 _SPEC_MARK = "dlmkit_spec"

@@ -20,7 +20,7 @@ from typing import Any
 import attrs
 import pluggy
 
-from dlmkit import hookspecs
+import dlmkit.hookspecs as hookspecs
 from dlmkit.errors import PluginConflict, PluginLoadError
 from dlmkit.hook_errors import explain_hook_error
 from dlmkit.plugin_deadline import call_with_deadline, raised_by_plugin
@@ -209,7 +209,7 @@ def _load_entry_points(plugins: Plugins) -> None:
 
 def create_plugins(load_entry_points: bool | None = None) -> Plugins:
     """A fresh plugin manager with built-ins and (unless disabled) installed entry points."""
-    from dlmkit import __version__
+    from dlmkit.version import __version__
 
     manager = pluggy.PluginManager("dlmkit")
     manager.add_hookspecs(hookspecs)

@@ -89,3 +89,104 @@ def test_no_file_over_300_lines(package: Path) -> None:
     """One concept per file: a file past 300 lines holds more than one."""
     long = {str(p.relative_to(REPO)): n for p in package.rglob("*.py") if (n := len(p.read_text().splitlines())) > 300}
     assert long == {}
+
+
+#: docs/architecture.md's layers, top to bottom: a module imports from its own layer or the ones below.
+LAYERS: list[tuple[str, frozenset[str]]] = [
+    ("facade", frozenset({"dlmkit", "__main__"})),
+    ("cli", frozenset({"cli"})),
+    ("stages", frozenset({"stages"})),
+    ("engine", frozenset({"engine"})),
+    ("evaluation", frozenset({"evaluation"})),
+    ("inference", frozenset({"inference"})),
+    ("recipe", frozenset({"recipe"})),
+    ("testing", frozenset({"testing"})),
+    ("storage", frozenset({"storage"})),
+    (
+        "components",
+        frozenset(
+            {"data", "injectors", "metrics", "nn", "objectives", "samplers", "schedules"}
+            | {"teacher_losses", "timestep_samplers"}
+        ),
+    ),
+    (
+        "core",
+        frozenset(
+            {"interfaces", "registry", "plugins", "plugin_blame", "plugin_deadline", "plugin_registration"}
+            | {"hookspecs", "hook_errors", "interface_check", "devices", "errors", "randomness", "thread_policy"}
+            | {"structuring", "version"}
+        ),
+    ),
+]
+#: What a plugin package may not import: the layers that run a recipe, except the public toolkits in them.
+PLUGIN_FORBIDDEN = ("dlmkit.cli", "dlmkit.stages", "dlmkit.engine", "dlmkit.evaluation", "dlmkit.inference")
+PLUGIN_ALLOWED = ("dlmkit.stages.toolkit",)
+DLMKIT = REPO / "dlmkit"
+
+
+def dlmkit_imports(path: Path) -> set[str]:
+    """The dlmkit modules ``path`` imports (``from dlmkit import x`` names ``dlmkit.x`` when x is a module)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names if alias.name.split(".")[0] == "dlmkit"}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module and node.module.startswith("dlmkit"):
+            if node.module.split(".")[0] != "dlmkit":
+                continue
+            found.add(node.module)
+            for alias in node.names:
+                sub = f"{node.module}.{alias.name}".replace(".", "/")
+                if (REPO / f"{sub}.py").is_file() or (REPO / sub / "__init__.py").is_file():
+                    found.add(f"{node.module}.{alias.name}")
+    return found
+
+
+def layer_of(module: str) -> int:
+    """The index in ``LAYERS`` of a dotted dlmkit module (``dlmkit`` alone is the facade)."""
+    unit = module.split(".")[1] if "." in module else "dlmkit"
+    for index, (_, units) in enumerate(LAYERS):
+        if unit in units:
+            return index
+    raise AssertionError(f"{module} belongs to no layer: add its folder to LAYERS and docs/architecture.md")
+
+
+def module_of(path: Path) -> str:
+    return module_name(path, DLMKIT)
+
+
+def upward_imports(path: Path) -> list[str]:
+    """The imports of ``path`` into a layer above its own (a bare ``dlmkit`` counts only when a name is taken)."""
+    own = layer_of(module_of(path))
+    return sorted(m for m in dlmkit_imports(path) if m != "dlmkit" and layer_of(m) < own)
+
+
+@pytest.mark.parametrize("path", sorted(DLMKIT.rglob("*.py")), ids=lambda p: str(p.relative_to(DLMKIT)))
+def test_imports_run_one_way(path: Path) -> None:
+    assert upward_imports(path) == [], f"{path.relative_to(REPO)} imports from a layer above its own"
+
+
+def test_the_layer_check_finds_an_upward_import(tmp_path: Path) -> None:
+    offender = DLMKIT / "registry.py"  # core, the bottom layer
+    assert layer_of(module_of(offender)) == len(LAYERS) - 1
+    copy = tmp_path / "probe.py"
+    copy.write_text("from dlmkit.engine.pipeline import run_recipe\nfrom dlmkit import hookspecs\n", encoding="utf-8")
+    assert dlmkit_imports(copy) == {"dlmkit.engine.pipeline", "dlmkit", "dlmkit.hookspecs"}
+    assert layer_of("dlmkit.engine.pipeline") < layer_of("dlmkit.hookspecs")
+
+
+@pytest.mark.parametrize("package", PACKAGES[1:], ids=lambda p: p.name)
+def test_plugins_stand_on_the_public_layers(package: Path) -> None:
+    wrong = {
+        str(p.relative_to(REPO)): sorted(
+            m for m in dlmkit_imports(p) if m.startswith(PLUGIN_FORBIDDEN) and not m.startswith(PLUGIN_ALLOWED)
+        )
+        for p in package.rglob("*.py")
+    }
+    assert {k: v for k, v in wrong.items() if v} == {}
+
+
+def test_the_architecture_page_lists_these_layers_in_this_order() -> None:
+    page = (REPO / "docs" / "architecture.md").read_text(encoding="utf-8")
+    block = page.split("## Layers", 1)[1].split("```", 2)[1]
+    named = [line.split()[0].rstrip("/") for line in block.splitlines() if line and not line.startswith(" ")]
+    assert named == [name for name, _ in LAYERS]

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
 import pytest
@@ -63,42 +62,6 @@ def test_teacher_loss_and_timestep_sampler_are_stage_keys_with_defaults() -> Non
     assert sampler.weights().shape == (7,)
     with pytest.raises(RecipeError, match=r"no teacher_loss named 'difuseq'.*did you mean 'diffuseq'"):
         load_recipe(TINY, ['stage.teacher.loss="difuseq"'])
-
-
-def _runtime_imports(path: Path) -> set[str]:
-    """Modules ``path`` imports when it runs (imports under ``if TYPE_CHECKING:`` left out)."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    skipped = {
-        id(node)
-        for branch in ast.walk(tree)
-        if isinstance(branch, ast.If) and "TYPE_CHECKING" in ast.unparse(branch.test)
-        for node in ast.walk(branch)
-    }
-    found = set()
-    for node in ast.walk(tree):
-        if id(node) in skipped:
-            continue
-        if isinstance(node, ast.ImportFrom) and node.module:
-            found.add(node.module)
-        elif isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-    return found
-
-
-@pytest.mark.parametrize(
-    ("package", "forbidden"),
-    [
-        ("inference", ("dlmkit.engine", "dlmkit.evaluation", "dlmkit.cli")),
-        ("storage", ("dlmkit.engine", "dlmkit.evaluation", "dlmkit.inference", "dlmkit.cli")),
-        ("evaluation", ("dlmkit.engine", "dlmkit.cli")),
-        ("interfaces", ("dlmkit.engine", "dlmkit.evaluation", "dlmkit.inference", "dlmkit.cli")),
-        ("recipe", ("dlmkit.engine", "dlmkit.evaluation", "dlmkit.inference", "dlmkit.cli")),
-    ],
-)
-def test_imports_run_one_way(package: str, forbidden: tuple[str, ...]) -> None:
-    for path in sorted((REPO / "dlmkit" / package).glob("*.py")):
-        wrong = sorted(m for m in _runtime_imports(path) if m.startswith(forbidden))
-        assert not wrong, f"{path.relative_to(REPO)} imports {wrong}"
 
 
 @pytest.mark.parametrize(

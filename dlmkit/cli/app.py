@@ -9,10 +9,10 @@ from typing import Any
 
 import click
 
-from dlmkit import __version__
 from dlmkit.errors import DlmkitError, RunInterrupted, UserError
 from dlmkit.plugin_blame import blame
 from dlmkit.storage.atomic import library_refused_write
+from dlmkit.version import __version__
 
 _RESUMABLE = (
     "; free some space and run the command again (a run continues with --resume: its files and checkpoints are "

@@ -12,8 +12,8 @@ from rich.console import Console
 from rich.table import Table
 
 from dlmkit.plugins import get_registry
-from dlmkit.recipe.structure import describe_type, unstructure
 from dlmkit.registry import KINDS, Entry
+from dlmkit.structuring import describe_type, unstructure
 
 
 def parameters(entry: Entry) -> list[dict[str, Any]]:

@@ -20,7 +20,7 @@ from dlmkit.data.packing import MIN_SEQ_LEN, pack_batch
 from dlmkit.data.wordpiece import WordPieceTokenizer
 from dlmkit.errors import UserError
 from dlmkit.interfaces.dataset import Batch, Tokenizer
-from dlmkit.recipe.structure import path_field
+from dlmkit.structuring import path_field
 
 #: Environment variable naming the data root when ``root`` is not set.
 DATA_ROOT_ENV = "DLMKIT_DATA_ROOT"

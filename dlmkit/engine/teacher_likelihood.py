@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import torch
 
-from dlmkit.interfaces import Batch, ConditioningInjector, NoiseSchedule, Teacher
+from dlmkit.interfaces import Batch, ConditioningInjector, NoiseSchedule, OneStepGenerator, Teacher
 from dlmkit.randomness import randn, randn_like
-from dlmkit.samplers.one_step import OneStepParams, OneStepSampler
 
 #: Probe times as fractions of the schedule's length: low, middle and high noise.
 PROBE_FRACTIONS = (0.05, 0.25, 0.5, 0.75)
@@ -22,14 +21,14 @@ PROBE_FRACTIONS = (0.05, 0.25, 0.5, 0.75)
 def teacher_denoising_error(
     teacher: Teacher,
     student: Teacher,
+    generator: OneStepGenerator,
     schedule: NoiseSchedule,
     injector: ConditioningInjector,
-    t_init: int,
     batch: Batch,
     device: torch.device,
     seed: int = 0,
 ) -> float:
-    """Mean over probe times of the teacher's squared x0 error per target token on one-step outputs.
+    """Mean over probe times of the teacher's squared x0 error per target token on ``generator``'s outputs.
 
     The generator noise and the probe noise come from ``seed``, so two calls on the same batch differ
     only by the student.
@@ -37,7 +36,7 @@ def teacher_denoising_error(
     draws = torch.Generator().manual_seed(seed)
     ids, mask = batch.input_ids.to(device), batch.input_mask.to(device)
     z = randn((*ids.shape, teacher.embed_dim), draws, device)
-    x_g = OneStepSampler(OneStepParams(t_init)).generate(student, Batch(ids, mask), schedule, z, injector)
+    x_g = generator.generate(student, Batch(ids, mask), schedule, z, injector)
     m = mask.unsqueeze(-1).to(x_g.dtype)
     tokens = m.sum().clamp_min(1.0)
     errors = []

@@ -24,7 +24,7 @@ def mean_and_spread(values: Sequence[float]) -> tuple[float, float | None]:
 
 
 def environment(device: torch.device) -> dict[str, Any]:
-    from dlmkit import __version__
+    from dlmkit.version import __version__
 
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
     return {

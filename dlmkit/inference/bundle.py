@@ -18,7 +18,7 @@ from dlmkit.errors import UserError
 from dlmkit.inference.sources import OpenedSource, Role
 from dlmkit.interfaces import NoiseSchedule, Teacher
 from dlmkit.recipe.schema import ComponentRef
-from dlmkit.recipe.structure import unstructure
+from dlmkit.structuring import unstructure
 
 FORMAT = "dlmkit-bundle"
 VERSION = 1

@@ -4,7 +4,7 @@ from dlmkit.interfaces.dataset import Batch, Dataset, Tokenizer
 from dlmkit.interfaces.injector import ConditioningInjector
 from dlmkit.interfaces.metric import Metric
 from dlmkit.interfaces.objective import DistillContext, LossOutput, Objective, Scalar
-from dlmkit.interfaces.sampler import NoiseSource, Sampler
+from dlmkit.interfaces.sampler import NoiseSource, OneStepGenerator, Sampler
 from dlmkit.interfaces.schedule import NoiseSchedule
 from dlmkit.interfaces.stage import Stage, StageContext, StageResult, StagesBefore
 from dlmkit.interfaces.teacher import ContinuousTimeDenoiser, Denoiser, Teacher, TeacherFactory
@@ -22,6 +22,7 @@ __all__ = [
     "NoiseSchedule",
     "NoiseSource",
     "Objective",
+    "OneStepGenerator",
     "Sampler",
     "Scalar",
     "Stage",

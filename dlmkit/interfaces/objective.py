@@ -73,7 +73,8 @@ class Objective(Protocol):
 
     ``generator_every`` is the two-time-scale ratio: one generator update after every
     ``generator_every`` psi updates (1 for SiD, 5 or 10 for DMD2).  ``uses_real_data`` tells the
-    trainer to draw real pairs.
+    trainer to draw real pairs.  An objective may also say ``uses_discriminator = False`` when it never
+    reads ``ctx.logits``: the stage then builds no discriminator head for psi (see ``uses_discriminator``).
     """
 
     generator_every: int
@@ -82,3 +83,13 @@ class Objective(Protocol):
     def psi_loss(self, ctx: DistillContext) -> LossOutput: ...
 
     def generator_loss(self, ctx: DistillContext) -> LossOutput: ...
+
+
+def uses_discriminator(objective: object) -> bool:
+    """Whether ``objective`` needs psi's discriminator head: its own ``uses_discriminator``, else True.
+
+    The extra network an objective declares.  Optional, so objectives written before it existed keep
+    working (they get the head, as every objective did); a stage builds, trains and saves the head only
+    for objectives that use it.
+    """
+    return bool(getattr(objective, "uses_discriminator", True))

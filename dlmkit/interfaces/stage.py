@@ -60,6 +60,8 @@ class StagesBefore:
     """A teacher exists before this stage ([teacher] checkpoint or an earlier ``teacher`` artifact);
     ``None`` when earlier tables were invalid and it cannot be told."""
     registry: Registry
+    sampler: Any = None
+    """The recipe's ``[sampler]``, built; ``None`` when its table is invalid (reported on its own)."""
 
 
 class StageContext(Protocol):

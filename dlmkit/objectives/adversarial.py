@@ -129,6 +129,7 @@ class Adversarial:
 
     generator_every = 1
     uses_real_data = True
+    uses_discriminator = True
 
     def __init__(self, params: AdversarialParams | None = None) -> None:
         self.params = params or AdversarialParams()

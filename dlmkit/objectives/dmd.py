@@ -50,7 +50,7 @@ class Dmd:
     def __init__(self, params: DmdParams | None = None) -> None:
         self.params = params or DmdParams()
         self.generator_every = self.params.generator_every
-        self.uses_real_data = self.params.gan_weight_g > 0.0
+        self.uses_real_data = self.uses_discriminator = self.params.gan_weight_g > 0.0
 
     def psi_loss(self, ctx: DistillContext) -> LossOutput:
         p = self.params

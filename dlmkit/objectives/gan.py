@@ -56,6 +56,7 @@ class Gan:
     """Adversarial distillation without score matching for the generator."""
 
     uses_real_data = True
+    uses_discriminator = True
 
     def __init__(self, params: GanParams | None = None) -> None:
         self.params = params or GanParams()

@@ -88,6 +88,7 @@ class Sid:
     """SiD alone: psi on DSM, the generator on the SiD loss after every ``generator_every`` psi updates."""
 
     uses_real_data = False
+    uses_discriminator = False
 
     def __init__(self, params: SidParams | None = None) -> None:
         self.params = params or SidParams()

@@ -72,6 +72,8 @@ class SidGanParams:
 class SidGan:
     """SiD with psi as score network and discriminator at once."""
 
+    uses_discriminator = True  # the generator's adversarial term reads psi's head even when psi does not train it
+
     def __init__(self, params: SidGanParams | None = None) -> None:
         self.params = params or SidGanParams()
         self.generator_every = self.params.generator_every

@@ -14,8 +14,8 @@ import attrs
 
 from dlmkit.errors import Problem, UserError
 from dlmkit.recipe.schema import ComponentRef, EvalSpec, StageSpec, TeacherRef
-from dlmkit.recipe.structure import PATH_METADATA
 from dlmkit.registry import Registry
+from dlmkit.structuring import PATH_METADATA
 
 #: What ``validate --no-files`` leaves out, in the words it prints.
 FILE_CHECKS = (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -17,6 +18,8 @@ from dlmkit.recipe.overrides import apply_overrides
 from dlmkit.recipe.render import recipe_hash, render, resolved_dict
 from dlmkit.recipe.requires import requirement_problems
 from dlmkit.recipe.schema import (
+    DEFAULT_COMPONENTS,
+    KIND_OF_TABLE,
     ComponentRef,
     EvalSpec,
     Recipe,
@@ -25,21 +28,14 @@ from dlmkit.recipe.schema import (
     StageSpec,
     TeacherRef,
 )
-from dlmkit.recipe.structure import MISSING, Structurer, resolve_path
 from dlmkit.recipe.timesteps import check_times, shared_t_init
 from dlmkit.recipe.toml_reader import read_toml
 from dlmkit.registry import Registry
+from dlmkit.structuring import MISSING, Structurer, resolve_path
 
 TOP_LEVEL_TABLES = ("data", "teacher", "schedule", "injector", "sampler", "runtime", "eval", "stage")
-DEFAULT_COMPONENTS = {
-    "data": "diffuseq_jsonl",
-    "schedule": "sqrt",
-    "injector": "replace_condition",
-    "sampler": "one_step",
-}
 #: What a light component needs to be built at validation time besides its params.
 BUILD_CHECK_CONTEXT: dict[str, dict[str, Any]] = {"timestep_sampler": {"num_timesteps": 1}}
-KIND_OF_TABLE = {"data": "dataset", "schedule": "schedule", "injector": "injector", "sampler": "sampler"}
 
 
 def load_recipe(
@@ -118,7 +114,7 @@ class RecipeLoader:
         header = self.structurer.structure(RecipeHeader, top, "[top level]", skip=frozenset(TOP_LEVEL_TABLES))
         refs = {
             table: self.component(KIND_OF_TABLE[table], raw.get(table, {}), f"[{table}]", DEFAULT_COMPONENTS[table])
-            for table in ("data", "schedule", "injector", "sampler")
+            for table in KIND_OF_TABLE
         }
         teacher = self.teacher(raw.get("teacher"))
         runtime = self.structurer.structure(RuntimeSpec, raw.get("runtime", {}), "[runtime]")
@@ -133,7 +129,7 @@ class RecipeLoader:
         stages = self.stages(raw.get("stage"))
         if header is not MISSING:
             self.problems += requirement_problems(header.requires)
-        self.cross_check(teacher, stages)
+        self.cross_check(teacher, stages, refs["sampler"])
         stages = shared_t_init(refs["sampler"], stages, self.registry, self.problems)
         check_times(refs["schedule"], refs["sampler"], stages, self.problems)
         if self.files:
@@ -228,8 +224,14 @@ class RecipeLoader:
                 out.append(attrs.evolve(spec, params=params))
         return out
 
-    def cross_check(self, teacher: Any, stages: list[StageSpec]) -> None:
-        """Names are unique; each stage kind checks itself against the stages before it."""
+    def cross_check(self, teacher: Any, stages: list[StageSpec], sampler_ref: Any) -> None:
+        """Names are unique; each stage kind checks itself against the stages before it and the ``[sampler]``."""
+        sampler = None
+        if sampler_ref is not MISSING:
+            with contextlib.suppress(Exception):  # a sampler that fails to build is reported by check_builds
+                sampler = self.registry.build(
+                    "sampler", sampler_ref.name, sampler_ref.params, **BUILD_CHECK_CONTEXT.get("sampler", {})
+                )
         seen: list[str] = []
         made: dict[str, frozenset[str]] = {}
         all_stages_valid = len(stages) == len(self.raw_kinds)  # otherwise the cross-checks would only echo those errors
@@ -242,7 +244,7 @@ class RecipeLoader:
                 self.problems.append(Problem(where, f"stage name '{spec.name}' is used twice; names must be unique"))
             try:
                 stage = self.registry.build("stage", spec.kind, spec.params)
-                found = stage.check(spec.name, StagesBefore(dict(made), has_teacher, self.registry))
+                found = stage.check(spec.name, StagesBefore(dict(made), has_teacher, self.registry, sampler))
             except UserError as exc:
                 self.problems.append(Problem(where, str(exc)))
                 continue
@@ -262,7 +264,7 @@ class RecipeLoader:
         plugin whose factory fails or returns something that lacks a member of its interface, or a data file
         that is missing, is found before any stage trains (with ``read_data``, a data set with ``check_files`` also
         reads its splits); teachers and metrics load weights and are built by the run."""
-        tables = ("data", "schedule", "injector", "sampler") if self.files else ("schedule", "injector", "sampler")
+        tables = [t for t in KIND_OF_TABLE if self.files or t != "data"]
         light = [(f"[{t}]", refs[t]) for t in tables]
         for s in stages:
             light += [

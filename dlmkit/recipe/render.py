@@ -8,9 +8,9 @@ from typing import Any
 
 import attrs
 
-from dlmkit.recipe.schema import ComponentRef, Recipe
-from dlmkit.recipe.structure import unstructure
+from dlmkit.recipe.schema import KIND_OF_TABLE, ComponentRef, Recipe
 from dlmkit.recipe.toml_writer import dumps
+from dlmkit.structuring import unstructure
 
 
 def _component_table(ref: ComponentRef) -> dict[str, Any]:
@@ -20,7 +20,7 @@ def _component_table(ref: ComponentRef) -> dict[str, Any]:
 def resolved_dict(recipe: Recipe) -> dict[str, Any]:
     """The recipe with every default filled in, as plain data."""
     out: dict[str, Any] = dict(unstructure(recipe.header))
-    for table in ("data", "schedule", "injector", "sampler"):
+    for table in KIND_OF_TABLE:
         out[table] = _component_table(getattr(recipe, table))
     teacher = {"name": recipe.teacher.name}
     if recipe.teacher.checkpoint is not None:

@@ -8,7 +8,7 @@ from typing import Any, Literal
 import attrs
 from attrs import validators as v
 
-from dlmkit.recipe.structure import path_field, stage_name
+from dlmkit.structuring import path_field, stage_name
 
 SCHEMA_VERSION = 1
 
@@ -18,6 +18,17 @@ DEFAULT_METRICS: tuple[str, ...] = ("bleu", "rouge_l", "dist1", "avg_len")
 
 #: A seed every random library accepts (NumPy's limit is the smallest: 32 bits).
 SEED_RULE = [v.ge(0), v.le(2**32 - 1)]
+
+
+#: The recipe's one-component tables, in recipe order, and the component kind each names.
+KIND_OF_TABLE = {"data": "dataset", "schedule": "schedule", "injector": "injector", "sampler": "sampler"}
+#: The component each of those tables takes when the recipe leaves it out.
+DEFAULT_COMPONENTS = {
+    "data": "diffuseq_jsonl",
+    "schedule": "sqrt",
+    "injector": "replace_condition",
+    "sampler": "one_step",
+}
 
 
 def sampler_t_init(sampler: Any) -> int | None:

@@ -8,8 +8,8 @@ import attrs
 
 from dlmkit.errors import Problem
 from dlmkit.recipe.schema import StageSpec, sampler_t_init
-from dlmkit.recipe.structure import MISSING
 from dlmkit.registry import Registry
+from dlmkit.structuring import MISSING
 
 
 def shared_t_init(

@@ -16,6 +16,7 @@ import torch
 from torch import Tensor
 
 from dlmkit.interfaces.dataset import Batch
+from dlmkit.interfaces.injector import ConditioningInjector
 from dlmkit.interfaces.sampler import NoiseSource
 from dlmkit.interfaces.schedule import NoiseSchedule
 from dlmkit.interfaces.teacher import Denoiser
@@ -50,6 +51,17 @@ class StudentMultistepSampler:
     def nfe(self, num_timesteps: int | None = None) -> int:
         """A fixed count: the schedule's length does not change it."""
         return self.params.steps
+
+    def generate(
+        self,
+        model: Denoiser,
+        batch: Batch,
+        schedule: NoiseSchedule,
+        zeta: Tensor,
+        injector: ConditioningInjector | None = None,
+    ) -> Tensor:
+        """The first call alone, with the graph: the one-step generator a distill stage trains."""
+        return self._first.generate(model, batch, schedule, zeta, injector)
 
     def timesteps(self) -> list[int]:
         steps, t_init = self.params.steps, self.params.t_init

@@ -5,7 +5,7 @@ from __future__ import annotations
 import attrs
 from attrs import validators as v
 
-from dlmkit.recipe.structure import finite
+from dlmkit.structuring import finite
 
 
 @attrs.frozen

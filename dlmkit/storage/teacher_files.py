@@ -14,9 +14,9 @@ import torch
 from dlmkit.errors import CheckpointError, Problem
 from dlmkit.interfaces import Teacher
 from dlmkit.interfaces.teacher import as_module
-from dlmkit.recipe.structure import MISSING, Structurer, unstructure
 from dlmkit.storage.checkpoint import load_module, read_metadata, refuse_special_file, save_module
 from dlmkit.storage.memory_budget import refuse_unless_fits
+from dlmkit.structuring import MISSING, Structurer, unstructure
 
 TEACHER_FILE = "teacher.safetensors"
 FORMAT = "dlmkit-teacher/1"
@@ -30,8 +30,8 @@ def save_teacher(
     ``dtype`` stores the weights in a smaller type (fp16 halves a shipped checkpoint); loading
     casts them back to the model's float32.
     """
-    from dlmkit import __version__
     from dlmkit.plugins import get_plugins
+    from dlmkit.version import __version__
 
     plugins = {info.distribution: info.version for info in get_plugins().infos() if not info.builtin}
     meta = {

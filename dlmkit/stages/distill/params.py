@@ -9,8 +9,8 @@ import attrs
 from attrs import validators as v
 
 from dlmkit.objectives.time_law import TIME_LAWS, TimeLaw
-from dlmkit.recipe.structure import component_field, finite, path_field
 from dlmkit.stages.optim import OptimSpec
+from dlmkit.structuring import component_field, finite, path_field
 
 #: The artifact a distill stage leaves besides its student: psi (with its discriminator head beside it).
 PSI_ARTIFACT = "psi"
@@ -102,3 +102,13 @@ class DistillParams:
 
 #: The old name of ``DistillParams`` (it named a params class as if it were the stage); kept for plugins.
 DistillStage = DistillParams
+
+
+def one_step_problem(sampler: object) -> str:
+    """Why ``sampler`` cannot be a distill stage's generator (it has no ``generate``)."""
+    name = getattr(sampler, "name", type(sampler).__name__)
+    return (
+        f"the recipe's [sampler] '{name}' has no one-step path (a 'generate' method), and a distill stage trains "
+        'its student through it; use [sampler] name = "one_step", or "student_multistep" to sample the student '
+        "in several steps"
+    )

@@ -11,13 +11,14 @@ from typing import TYPE_CHECKING, Any
 from dlmkit.engine.context import RunContext
 from dlmkit.engine.step_loop import LoopSettings, RunningMeans, run_steps
 from dlmkit.errors import TrainingDiverged, UserError
-from dlmkit.interfaces import Objective, StageResult
+from dlmkit.interfaces import Objective, OneStepGenerator, StageResult
+from dlmkit.interfaces.objective import uses_discriminator
 from dlmkit.interfaces.stage import STUDENT_ARTIFACT
 from dlmkit.interfaces.teacher import as_module
 from dlmkit.plugins import build
-from dlmkit.stages.distill.params import PSI_ARTIFACT
+from dlmkit.stages.distill.params import PSI_ARTIFACT, one_step_problem
 from dlmkit.stages.distill.state import DistillState
-from dlmkit.stages.distill.update import DistillUpdate, OneStepGenerator
+from dlmkit.stages.distill.update import DistillUpdate, StudentGenerator
 from dlmkit.stages.distill.validation import DistillValidator
 
 if TYPE_CHECKING:
@@ -37,12 +38,15 @@ class Distiller:
         t_init = stage.t_init
         self.ctx, self.name, self.stage, self.t_init = ctx, name, stage, t_init
         self.objective: Objective = build("objective", stage.objective.name, stage.objective.params)
-        self.state = DistillState(ctx, name, stage, ctx.teacher)
+        self.state = DistillState(ctx, name, stage, ctx.teacher, with_head=uses_discriminator(self.objective))
         self.ckpt_dir = ctx.ckpt_dir(name)
         self.best_dir = ctx.stage_dir(name) / "best"
-        generator = OneStepGenerator(self.state.student, ctx.schedule, ctx.injector, t_init)
+        if not isinstance(ctx.sampler, OneStepGenerator):  # validate says so first; a hand-built context may not
+            raise UserError(one_step_problem(ctx.sampler))
+        self.sampler: OneStepGenerator = ctx.sampler
+        generator = StudentGenerator(self.state.student, self.sampler, ctx.schedule, ctx.injector)
         self.update = DistillUpdate(ctx, name, stage, self.state, self.objective, generator, self.ckpt_dir)
-        self.validator = DistillValidator(ctx, name, stage, self.state, t_init, self.best_dir)
+        self.validator = DistillValidator(ctx, name, stage, self.state, self.sampler, t_init, self.best_dir)
 
     # -- what the shared loop asks for ----------------------------------------------------
     def note(self) -> str:
@@ -77,7 +81,7 @@ class Distiller:
             means.record(terms or {})
 
     def log_extras(self) -> dict[str, float]:
-        return {"skipped_steps": float(self.update.skipped)}
+        return {"skipped_steps": float(self.update.guard.skipped)}
 
     def validate(self, step: int) -> dict[str, float]:
         return self.validator.validate(step)
@@ -87,7 +91,7 @@ class Distiller:
         if step > warmup and self.update.generator_updates == 0:
             raise TrainingDiverged(
                 f'[[stage]] "{self.name}": all {step - warmup} generator updates were '
-                f"non-finite ({self.update.skipped} skipped updates in all), so the student never trained; "
+                f"non-finite ({self.update.guard.skipped} skipped updates in all), so the student never trained; "
                 "lower the learning rates or set max_grad_norm"
             )
 
@@ -106,7 +110,7 @@ class Distiller:
             summary={
                 "steps": end.step,
                 f"best_val_{s.val_metric}": self.validator.best,
-                "skipped_steps": self.update.skipped,
+                "skipped_steps": self.update.guard.skipped,
                 "complete": True,
             },
         )

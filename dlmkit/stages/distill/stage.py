@@ -5,9 +5,9 @@ from __future__ import annotations
 import attrs
 
 from dlmkit.engine.context import RunContext
-from dlmkit.interfaces import StageResult, StagesBefore
+from dlmkit.interfaces import OneStepGenerator, StageResult, StagesBefore
 from dlmkit.interfaces.stage import STUDENT_ARTIFACT
-from dlmkit.stages.distill.params import PSI_ARTIFACT, TEACHER_ERROR, DistillParams
+from dlmkit.stages.distill.params import PSI_ARTIFACT, TEACHER_ERROR, DistillParams, one_step_problem
 from dlmkit.stages.distill.runner import Distiller
 
 
@@ -35,6 +35,8 @@ class Distill:
             problems.append("'init_psi' = \"previous\" needs 'init_student' to name an earlier distill stage")
         elif p.init_psi == "previous" and PSI_ARTIFACT not in before.artifacts.get(p.init_student, frozenset()):
             problems.append(f"'init_psi' = \"previous\" needs stage {p.init_student!r} to leave a psi")
+        if before.sampler is not None and not isinstance(before.sampler, OneStepGenerator):
+            problems.append(one_step_problem(before.sampler))
         if before.has_teacher is False:
             problems.append(
                 'distillation needs a trained teacher: set [teacher] checkpoint = "..." (a dlmkit teacher '

@@ -82,11 +82,21 @@ def network_like(teacher: Teacher, path: str | None, where: str) -> Teacher:
     return network
 
 
-class DistillState:
-    """The frozen teacher, the student (and its EMA), psi with its discriminator head, two optimisers
-    and the stage's random streams."""
+def without_unused_head(saved: dict[str, Any], optimizer: torch.optim.Optimizer) -> dict[str, Any]:
+    """psi's saved optimiser state, less the head's group when a checkpoint written before objectives declared
+    their head (every stage had one) resumes with an objective that has none: that group never had a gradient."""
+    groups = saved["param_groups"]
+    if len(groups) != len(optimizer.param_groups) + 1:
+        return saved
+    unused = set(groups[-1]["params"])
+    return {"state": {k: v for k, v in saved["state"].items() if k not in unused}, "param_groups": groups[:-1]}
 
-    def __init__(self, ctx: RunContext, name: str, stage: DistillParams, teacher: Teacher):
+
+class DistillState:
+    """The frozen teacher, the student (and its EMA), psi (with a discriminator head when the objective
+    uses one), two optimisers and the stage's random streams."""
+
+    def __init__(self, ctx: RunContext, name: str, stage: DistillParams, teacher: Teacher, with_head: bool = True):
         device = ctx.runtime.device
         self.teacher = teacher
         self.teacher.to(device).eval()
@@ -99,12 +109,15 @@ class DistillState:
         psi_base = network_like(teacher, stage.psi_from, f'[[stage]] "{name}" psi_from')
         self.psi = copy_of(psi_base, psi_from).to(device)
         # psi's discriminator head is part of psi: fresh with a fresh psi, carried over with psi otherwise
-        width = feature_width(self.psi, self.teacher.seq_len, self.teacher.embed_dim, device)
-        self.head = DiscriminatorHead(width).to(device)
-        if psi_from is not None and (psi_from.parent / HEAD_FILE).exists():
-            load_module(self.head, psi_from.parent / HEAD_FILE)
+        self.head: DiscriminatorHead | None = None
+        if with_head:
+            width = feature_width(self.psi, self.teacher.seq_len, self.teacher.embed_dim, device)
+            self.head = DiscriminatorHead(width).to(device)
+            if psi_from is not None and (psi_from.parent / HEAD_FILE).exists():
+                load_module(self.head, psi_from.parent / HEAD_FILE)
         self.student_params = trainable(self.student)
-        psi_trunk, head_params = trainable(self.psi), list(self.head.parameters())
+        psi_trunk = trainable(self.psi)
+        head_params = list(self.head.parameters()) if self.head is not None else []
         self.psi_params = [*psi_trunk, *head_params]
         self.opt_g = make_optimizer(self.student_params, stage.optim.generator)
         self.opt_psi = make_optimizer(psi_trunk, stage.optim.psi, head_params, stage.optim.head_lr)
@@ -122,11 +135,9 @@ class DistillState:
         return cast(Teacher, self.ema.shadow) if self.ema is not None else self.student
 
     def modules(self) -> dict[str, torch.nn.Module]:
-        modules: dict[str, torch.nn.Module] = {
-            "student": as_module(self.student),
-            "psi": as_module(self.psi),
-            "disc_head": self.head,
-        }
+        modules: dict[str, torch.nn.Module] = {"student": as_module(self.student), "psi": as_module(self.psi)}
+        if self.head is not None:
+            modules["disc_head"] = self.head
         if self.ema is not None:
             modules["ema"] = self.ema.shadow
         return modules
@@ -140,5 +151,5 @@ class DistillState:
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.opt_g.load_state_dict(state["opt_g"])
-        self.opt_psi.load_state_dict(state["opt_psi"])
+        self.opt_psi.load_state_dict(without_unused_head(state["opt_psi"], self.opt_psi))
         self.rng.set_state(state["generator"])

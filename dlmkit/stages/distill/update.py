@@ -14,17 +14,23 @@ import torch
 from torch import Tensor
 
 from dlmkit.engine.context import RunContext
-from dlmkit.engine.finite_step import step_is_finite
-from dlmkit.errors import TrainingDiverged
+from dlmkit.engine.finite_step import NonFiniteGuard, step_is_finite
 from dlmkit.injectors.positions import target_positions
-from dlmkit.interfaces import Batch, ConditioningInjector, DistillContext, NoiseSchedule, Objective, Scalar, Teacher
+from dlmkit.interfaces import (
+    Batch,
+    ConditioningInjector,
+    DistillContext,
+    NoiseSchedule,
+    Objective,
+    OneStepGenerator,
+    Scalar,
+    Teacher,
+)
 from dlmkit.interfaces.teacher import as_module
 from dlmkit.objectives.discriminator import DiscriminatorHead
 from dlmkit.objectives.instruments import output_scale, scale_excess
 from dlmkit.objectives.time_law import draw_stage_timesteps
-from dlmkit.samplers.one_step import OneStepParams, OneStepSampler
 from dlmkit.stages.distill.state import DistillState
-from dlmkit.storage.checkpoint import latest_checkpoint
 
 if TYPE_CHECKING:
     from dlmkit.stages.distill.params import DistillParams
@@ -33,7 +39,7 @@ if TYPE_CHECKING:
 class PsiStep(torch.nn.Module):
     """psi's loss as a module: the unit DistributedDataParallel wraps for psi updates (head included)."""
 
-    def __init__(self, psi: Teacher, head: DiscriminatorHead, objective: Objective):
+    def __init__(self, psi: Teacher, head: DiscriminatorHead | None, objective: Objective):
         super().__init__()
         self.psi = as_module(psi)
         self.head = head
@@ -44,12 +50,13 @@ class PsiStep(torch.nn.Module):
         return out.loss, out.terms
 
 
-class OneStepGenerator:
-    """The student as a one-step generator: the one-step sampler's path, with the stage's injector."""
+class StudentGenerator:
+    """The student through the recipe's one-step path (its ``[sampler]``), with the stage's injector."""
 
-    def __init__(self, student: Teacher, schedule: NoiseSchedule, injector: ConditioningInjector, t_init: int):
-        self.student, self.schedule, self.injector = student, schedule, injector
-        self.sampler = OneStepSampler(OneStepParams(t_init))
+    def __init__(
+        self, student: Teacher, sampler: OneStepGenerator, schedule: NoiseSchedule, injector: ConditioningInjector
+    ):
+        self.student, self.sampler, self.schedule, self.injector = student, sampler, schedule, injector
 
     def __call__(self, cond: Batch, z: Tensor) -> Tensor:
         return self.sampler.generate(self.student, cond, self.schedule, z, self.injector)
@@ -61,7 +68,7 @@ class GeneratorStep(torch.nn.Module):
     Only the student is a sub-module: the teacher and psi are frozen here and stay outside DDP.
     """
 
-    def __init__(self, student: Teacher, generator: OneStepGenerator, objective: Objective, scale_penalty: float = 0.0):
+    def __init__(self, student: Teacher, generator: StudentGenerator, objective: Objective, scale_penalty: float = 0.0):
         super().__init__()
         self.student = as_module(student)
         self.objective = objective
@@ -90,7 +97,7 @@ def _set_requires_grad(params: list[torch.nn.Parameter], flag: bool) -> None:
 
 
 class DistillUpdate:
-    """psi and generator updates on a ``DistillState``, with the counters of skipped (non-finite) ones."""
+    """psi and generator updates on a ``DistillState``, with the guard that counts skipped (non-finite) ones."""
 
     def __init__(
         self,
@@ -99,12 +106,11 @@ class DistillUpdate:
         stage: DistillParams,
         state: DistillState,
         objective: Objective,
-        generator: OneStepGenerator,
+        generator: StudentGenerator,
         ckpt_dir: Path,
     ):
         self.ctx, self.name, self.stage, self.state, self.objective = ctx, name, stage, state, objective
         self.generator = generator
-        self.ckpt_dir = ckpt_dir
         self.device = ctx.runtime.device
         self.world = world = ctx.runtime.world
         self.lo, self.hi = world.shard(stage.batch_size, f'[[stage]] "{name}" batch_size')
@@ -113,8 +119,12 @@ class DistillUpdate:
             GeneratorStep(state.student, generator, objective, stage.scale_penalty), self.device
         )
         self.train = ctx.dataset.split("train")
-        self.bad_in_row = {"psi": 0, "generator": 0}
-        self.skipped = 0
+        self.guard = NonFiniteGuard(
+            name,
+            stage.max_bad_steps,
+            ckpt_dir,
+            "lower the learning rates or set max_grad_norm, then resume with --resume",
+        )
         self.generator_updates = 0  # finite ones: a stage that never made one has trained nothing
         self.steps_done = 0
 
@@ -186,32 +196,28 @@ class DistillUpdate:
             loss.backward()
         if not step_is_finite(loss, params):
             opt.zero_grad(set_to_none=True)
-            self.skipped += 1
-            self.bad_in_row[which] += 1
-            if self.bad_in_row[which] >= self.stage.max_bad_steps:
-                last = latest_checkpoint(self.ckpt_dir)
-                raise TrainingDiverged(
-                    f'[[stage]] "{self.name}": {self.bad_in_row[which]} non-finite {which} updates in a row '
-                    f"at step {self.steps_done}; last good checkpoint: {last or 'none (stage start)'}; "
-                    "lower the learning rates or set max_grad_norm, then resume with --resume"
-                )
+            self.guard.failed(which, f"{which} updates", self.steps_done)
             return None
         if spec.clip_grad_value is not None:
             torch.nn.utils.clip_grad_value_(params, spec.clip_grad_value)
         if self.stage.max_grad_norm is not None:
             torch.nn.utils.clip_grad_norm_(params, self.stage.max_grad_norm)
         opt.step()
-        self.bad_in_row[which] = 0
+        self.guard.passed(which)
         self.generator_updates += not is_psi
         prefix = "psi" if is_psi else "g"
         return {f"{prefix}_loss": value, **{f"{prefix}_{k}": v for k, v in terms.items()}}
 
     def state_dict(self) -> dict[str, Any]:
-        return {"bad_in_row": self.bad_in_row, "skipped": self.skipped, "generator_updates": self.generator_updates}
+        return {
+            "bad_in_row": {"psi": 0, "generator": 0, **self.guard.in_row},
+            "skipped": self.guard.skipped,
+            "generator_updates": self.generator_updates,
+        }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.steps_done = int(state["step"])
-        self.bad_in_row = {k: int(v) for k, v in state["bad_in_row"].items()}
-        self.skipped = int(state["skipped"])
+        self.guard.in_row = {k: int(v) for k, v in state["bad_in_row"].items()}
+        self.guard.skipped = int(state["skipped"])
         fallback = max(0, self.steps_done - self.stage.psi_warmup_steps)  # checkpoints written before the count
         self.generator_updates = int(state.get("generator_updates", fallback))

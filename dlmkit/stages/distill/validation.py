@@ -17,7 +17,7 @@ from dlmkit.engine.context import RunContext
 from dlmkit.engine.teacher_likelihood import teacher_denoising_error
 from dlmkit.inference.generation import degeneration, generate, score
 from dlmkit.inference.sampler_choice import make_sampler
-from dlmkit.interfaces import Metric
+from dlmkit.interfaces import Metric, OneStepGenerator
 from dlmkit.objectives.discriminator import HEAD_FILE
 from dlmkit.plugins import build
 from dlmkit.stages.distill.params import TEACHER_ERROR
@@ -35,8 +35,17 @@ TEACHER_ERROR_SOURCES = 64
 class DistillValidator:
     """Scores the student as validated and kept, and saves it when it is the best so far."""
 
-    def __init__(self, ctx: RunContext, name: str, stage: DistillParams, state: DistillState, t_init: int, best: Path):
-        self.ctx, self.name, self.stage, self.state, self.t_init = ctx, name, stage, state, t_init
+    def __init__(
+        self,
+        ctx: RunContext,
+        name: str,
+        stage: DistillParams,
+        state: DistillState,
+        generator: OneStepGenerator,
+        t_init: int,
+        best: Path,
+    ):
+        self.ctx, self.name, self.stage, self.state, self.generator = ctx, name, stage, state, generator
         self.best_dir = best
         self.sampler = make_sampler(stage.val_sampler, t_init=t_init)  # a t_init starts it where training did
         # teacher_error scores the model, not its text: it is read off the proxy computed below
@@ -61,9 +70,9 @@ class DistillValidator:
         teacher_error = teacher_denoising_error(
             self.state.teacher,
             model,
+            self.generator,
             ctx.schedule,
             ctx.injector,
-            self.t_init,
             data.slice(0, TEACHER_ERROR_SOURCES),
             device,
         )
@@ -94,7 +103,8 @@ class DistillValidator:
         meta = {"stage": self.name, "step": str(step)}
         save_teacher(self.state.eval_model(), self.best_dir / "student.safetensors", meta)
         save_teacher(self.state.psi, self.best_dir / "psi.safetensors", meta)
-        save_module(self.state.head, self.best_dir / HEAD_FILE, meta)
+        if self.state.head is not None:
+            save_module(self.state.head, self.best_dir / HEAD_FILE, meta)
 
     def state_dict(self) -> dict[str, Any]:
         return {"best_score": self.best_score, "start_teacher_error": self.start_error}

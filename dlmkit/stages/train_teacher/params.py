@@ -8,8 +8,8 @@ import attrs
 from attrs import validators as v
 
 from dlmkit.recipe.schema import ComponentRef
-from dlmkit.recipe.structure import component_field, finite, path_field
 from dlmkit.stages.optim import check_decay
+from dlmkit.structuring import component_field, finite, path_field
 
 
 @attrs.frozen

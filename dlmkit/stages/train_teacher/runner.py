@@ -16,16 +16,16 @@ from torch import Tensor
 from dlmkit.engine.batches import EpochBatches
 from dlmkit.engine.context import RunContext
 from dlmkit.engine.ema import EMA
-from dlmkit.engine.finite_step import step_is_finite
+from dlmkit.engine.finite_step import NonFiniteGuard, step_is_finite
 from dlmkit.engine.lr_schedules import lr_factor
 from dlmkit.engine.step_loop import LoopSettings, RunningMeans, run_steps
-from dlmkit.errors import TrainingDiverged, UserError
+from dlmkit.errors import UserError
 from dlmkit.interfaces import Batch, NoiseSchedule, StageResult, Teacher, TeacherLoss, TimestepSampler
 from dlmkit.interfaces.stage import TEACHER_ARTIFACT
 from dlmkit.interfaces.teacher import as_module
 from dlmkit.plugins import build
 from dlmkit.randomness import randint, randn, stage_seed
-from dlmkit.storage.checkpoint import latest_checkpoint, load_module
+from dlmkit.storage.checkpoint import load_module
 from dlmkit.storage.teacher_files import TEACHER_FILE, save_teacher
 
 if TYPE_CHECKING:
@@ -96,7 +96,7 @@ class TeacherTrainer:
         self.micro = min(micro_global, self.hi - self.lo)
         # DDP averages over ranks; DiffuSeq sums microbatch means.  This factor makes both agree.
         self.loss_scale = world.size * self.micro / micro_global
-        self.ckpt_dir = ctx.stage_dir(name) / "ckpt"
+        self.ckpt_dir = ctx.ckpt_dir(name)
         seed = stage_seed(ctx.recipe.header.seed, name)
         self.generator = torch.Generator().manual_seed(seed)
         self.batches = EpochBatches(ctx.dataset.split("train"), stage.batch_size, seed)
@@ -112,7 +112,7 @@ class TeacherTrainer:
         self.loss_module: Callable[..., Mapping[str, Tensor]] = (
             torch.compile(wrapped) if ctx.runtime.compile_networks else wrapped
         )
-        self.bad_in_row = 0
+        self.guard = NonFiniteGuard(name, MAX_BAD_STEPS, self.ckpt_dir, f"lower lr ({stage.lr}) or set max_grad_norm")
         self.shape = (stage.batch_size, ctx.dataset.seq_len, teacher.embed_dim)
 
     def note(self) -> str:
@@ -169,17 +169,11 @@ class TeacherTrainer:
                 torch.nn.utils.clip_grad_norm_(self.params, stage.max_grad_norm)
             self.optimizer.step()
             self.ema.update(as_module(self.teacher))
-            self.bad_in_row = 0
+            self.guard.passed("step")
             return
         # a non-finite step is skipped: no update, no EMA, no loss-aware history
         self.optimizer.zero_grad(set_to_none=True)
-        self.bad_in_row += 1
-        if self.bad_in_row >= MAX_BAD_STEPS:
-            raise TrainingDiverged(
-                f'[[stage]] "{self.name}": {self.bad_in_row} non-finite teacher-training steps in a row at '
-                f"step {step + 1} (lr {stage.lr}); last good checkpoint: "
-                f"{latest_checkpoint(self.ckpt_dir) or 'none (stage start)'}; lower lr or set max_grad_norm"
-            )
+        self.guard.failed("step", "teacher-training steps", step + 1)
 
     def log_extras(self) -> dict[str, float]:
         return {"lr": self.optimizer.param_groups[0]["lr"]}

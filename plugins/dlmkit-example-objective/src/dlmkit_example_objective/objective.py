@@ -37,6 +37,7 @@ class SidMinSnr:
 
     generator_every = 1
     uses_real_data = False
+    uses_discriminator = False
 
     def __init__(self, params: SidMinSnrParams | None = None) -> None:
         self.params = params or SidMinSnrParams()

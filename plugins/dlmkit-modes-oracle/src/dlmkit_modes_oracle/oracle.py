@@ -27,7 +27,7 @@ from dlmkit.data.modes import SPECIAL, TRANSFORMS, check_modes
 from dlmkit.errors import UserError
 from dlmkit.nn import nearest_embedding
 from dlmkit.plugins import build, make_params
-from dlmkit.recipe.structure import path_field
+from dlmkit.structuring import path_field
 
 PAD, CLS, SEP = (SPECIAL.index(name) for name in ("[PAD]", "[CLS]", "[SEP]"))
 

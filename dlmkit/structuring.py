@@ -1,5 +1,8 @@
 """Strict structuring of TOML tables into frozen attrs classes, collecting every problem.
 
+Recipes are its main user, but teacher configs, bundle manifests and component params are structured
+the same way, so it sits in the core layer, below ``recipe/`` and ``storage/`` (docs/architecture.md).
+
 Unknown keys are errors with a did-you-mean and the allowed keys; values are checked against the
 field's type and validators.  Nothing is built until a table is free of problems, so one pass
 reports everything wrong with a recipe.  ``where`` is always a table path such as
