@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dlmkit.engine.context import RunContext
-from dlmkit.engine.teacher_likelihood import teacher_denoising_error
 from dlmkit.inference.generation import degeneration, generate, score
 from dlmkit.inference.sampler_choice import make_sampler
 from dlmkit.interfaces import Metric, OneStepGenerator
@@ -22,6 +21,7 @@ from dlmkit.objectives.discriminator import HEAD_FILE
 from dlmkit.plugins import build
 from dlmkit.stages.distill.params import TEACHER_ERROR
 from dlmkit.stages.distill.state import DistillState
+from dlmkit.stages.distill.teacher_error import teacher_denoising_error
 from dlmkit.storage.checkpoint import save_module
 from dlmkit.storage.teacher_files import save_teacher
 
