@@ -21,7 +21,9 @@ from dlmkit.storage.run_layout import RunFolder
 RUN_MARKERS = ("resolved.toml", "run_state.json", "metrics.jsonl")
 
 #: Keys a resumed run may change: how long to run, how often to log, validate and save, where and how fast.
-RESUMABLE = frozenset({"steps", "max_minutes", "log_every", "eval_every", "eval_samples", "ckpt_every", "eval_batches"})
+RESUMABLE = frozenset(
+    {"steps", "max_minutes", "log_every", "eval_every", "eval_samples", "ckpt_every", "eval_batches", "val_also"}
+)
 RESUMABLE_TABLES = ("runtime", "eval")
 #: Where the data lives may change (a run moved to another machine); what the data is may not.
 RESUMABLE_PATHS = frozenset({"data.root"})

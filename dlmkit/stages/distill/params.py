@@ -71,6 +71,10 @@ class DistillParams:
     val_metric: str = "bleu"
     """The metric validation reports and the kept ("best") student is chosen by, in its own direction;
     ``teacher_error`` keeps the student whose outputs the teacher denoises best."""
+    val_also: list[str] = attrs.field(factory=list)
+    """More metrics each validation logs (``val_NAME``) on the same outputs, read but never kept by: an
+    instrument, such as ``mode_tv`` beside ``validity`` on the proof task (a student can stay valid while it
+    drops modes)."""
     real_pairs: Literal["independent", "same_source"] = "independent"
     """The real pairs of an adversarial objective: drawn independently of the generated ones (SiDA, DMD2),
     or the training targets of the same sources, so each real/generated pair shares its condition."""

@@ -23,6 +23,9 @@ class Distill:
         problems = []
         if p.val_metric != TEACHER_ERROR and p.val_metric not in before.registry.entries["metric"]:
             problems.append(before.registry.missing_message("metric", p.val_metric))
+        for metric in p.val_also:
+            if metric not in before.registry.entries["metric"]:
+                problems.append(f"'val_also': {before.registry.missing_message('metric', metric)}")
         if p.val_sampler not in before.registry.entries["sampler"]:
             problems.append(before.registry.missing_message("sampler", p.val_sampler))
         earlier = [s for s, made in before.artifacts.items() if STUDENT_ARTIFACT in made]

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dlmkit.engine.context import RunContext
+from dlmkit.errors import UserError
 from dlmkit.inference.generation import degeneration, generate, score
 from dlmkit.inference.sampler_choice import make_sampler
 from dlmkit.interfaces import Metric, OneStepGenerator
@@ -51,6 +52,13 @@ class DistillValidator:
         # teacher_error scores the model, not its text: it is read off the proxy computed below
         self.metric: Metric | None = None if stage.val_metric == TEACHER_ERROR else build("metric", stage.val_metric)
         self.sign = 1.0 if self.metric is not None and self.metric.higher_is_better else -1.0
+        self.also: dict[str, Metric] = {name: build("metric", name) for name in stage.val_also}
+        for other, metric in self.also.items():
+            if metric.needs_candidates:
+                raise UserError(
+                    f"[[stage]] \"{name}\" 'val_also': '{other}' compares several samplings of each source, and "
+                    "validation draws one; use it in [eval] metrics"
+                )
         self.best_score = -math.inf
         self.start_error: float | None = None
 
@@ -80,7 +88,8 @@ class DistillValidator:
         tok = ctx.dataset.tokenizer
         signals = degeneration(out.ids, data.input_mask, tok.pad_id, {tok.pad_id, tok.cls_id, tok.sep_id})
         name = self.stage.val_metric
-        value = teacher_error if self.metric is None else score(out.rows, {name: self.metric})[name]
+        scores = score(out.rows, {**({name: self.metric} if self.metric is not None else {}), **self.also})
+        value = teacher_error if self.metric is None else scores[name]
         if self.start_error is None:
             self.start_error = teacher_error
         ratio = teacher_error / self.start_error if self.start_error > 0 else 1.0
@@ -96,6 +105,7 @@ class DistillValidator:
             "val_teacher_error": teacher_error,
             "val_teacher_error_ratio": ratio,
             "val_keepable": float(keepable),
+            **{f"val_{other}": scores[other] for other in self.also if other != name},
             **signals,
         }
 
