@@ -155,7 +155,8 @@ def module_of(path: Path) -> str:
 
 
 def upward_imports(path: Path) -> list[str]:
-    """The imports of ``path`` into a layer above its own (a bare ``dlmkit`` counts only when a name is taken)."""
+    """The imports of ``path`` into a layer above its own; the bare package ``dlmkit`` (which ``from dlmkit import
+    submodule`` also names) is left out, the submodule itself is checked."""
     own = layer_of(module_of(path))
     return sorted(m for m in dlmkit_imports(path) if m != "dlmkit" and layer_of(m) < own)
 

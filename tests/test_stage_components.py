@@ -13,6 +13,7 @@ from dlmkit.engine.pipeline import run_recipe
 from dlmkit.errors import RecipeError, TrainingDiverged
 from dlmkit.interfaces import Batch, OneStepGenerator
 from dlmkit.interfaces.objective import uses_discriminator
+from dlmkit.objectives.discriminator import HEAD_FILE
 from dlmkit.objectives.dmd import DmdParams
 from dlmkit.plugins import build
 from dlmkit.recipe.load import load_recipe
@@ -21,8 +22,6 @@ from dlmkit.schedules.sqrt import SqrtScheduleParams, build_sqrt_schedule
 from dlmkit.stages.distill.state import without_unused_head
 from dlmkit.testing.toy_teacher import ToyTeacherParams, build_toy_teacher
 from tests.tiny_run import FAST, TINY
-
-HEAD = "disc_head.safetensors"
 
 
 @pytest.mark.parametrize(
@@ -53,8 +52,8 @@ def test_only_a_stage_whose_objective_reads_the_head_builds_and_saves_one(tmp_pa
     run_recipe(recipe, output_dir=tmp_path / "run", progress=False)
     sid_files = {p.name for p in (tmp_path / "run" / "stage1").rglob("*.safetensors")}
     gan_files = {p.name for p in (tmp_path / "run" / "stage2").rglob("*.safetensors")}
-    assert "psi.safetensors" in sid_files and HEAD not in sid_files
-    assert HEAD in gan_files  # stage 2 is sid_gan: a fresh head, since stage 1 left none
+    assert "psi.safetensors" in sid_files and HEAD_FILE not in sid_files
+    assert HEAD_FILE in gan_files  # stage 2 is sid_gan: a fresh head, since stage 1 left none
 
 
 def test_an_old_checkpoint_with_an_unused_head_group_loads_into_psi_without_one() -> None:

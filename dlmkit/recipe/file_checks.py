@@ -15,6 +15,7 @@ import attrs
 from dlmkit.errors import Problem, UserError
 from dlmkit.recipe.schema import ComponentRef, EvalSpec, StageSpec, TeacherRef
 from dlmkit.registry import Registry
+from dlmkit.storage.teacher_files import check_teacher_file
 from dlmkit.structuring import PATH_METADATA
 
 #: What ``validate --no-files`` leaves out, in the words it prints.
@@ -57,8 +58,6 @@ def missing_files(teacher: Any, eval_spec: Any, stages: list[StageSpec]) -> list
         if not Path(path).exists()
     ]
     if isinstance(teacher, TeacherRef) and teacher.checkpoint is not None and Path(teacher.checkpoint).exists():
-        from dlmkit.storage.teacher_files import check_teacher_file
-
         try:
             check_teacher_file(Path(teacher.checkpoint))
         except UserError as exc:

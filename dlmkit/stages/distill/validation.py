@@ -49,12 +49,14 @@ class DistillValidator:
         self.ctx, self.name, self.stage, self.state, self.generator = ctx, name, stage, state, generator
         self.best_dir = best
         self.sampler = make_sampler(stage.val_sampler, t_init=t_init)  # a t_init starts it where training did
-        # teacher_error scores the model, not its text: it is read off the proxy computed below
-        self.metric: Metric | None = None if stage.val_metric == TEACHER_ERROR else build("metric", stage.val_metric)
+        # every metric scored on the outputs, each built once: the kept-by one (teacher_error scores the model,
+        # not its text, so it is read off the proxy computed below) and the logged-only ``val_also``
+        kept_by = [] if stage.val_metric == TEACHER_ERROR else [stage.val_metric]
+        self.metrics: dict[str, Metric] = {m: build("metric", m) for m in dict.fromkeys([*kept_by, *stage.val_also])}
+        self.metric = self.metrics.get(stage.val_metric)
         self.sign = 1.0 if self.metric is not None and self.metric.higher_is_better else -1.0
-        self.also: dict[str, Metric] = {name: build("metric", name) for name in stage.val_also}
-        for other, metric in self.also.items():
-            if metric.needs_candidates:
+        for other in stage.val_also:
+            if self.metrics[other].needs_candidates:
                 raise UserError(
                     f"[[stage]] \"{name}\" 'val_also': '{other}' compares several samplings of each source, and "
                     "validation draws one; use it in [eval] metrics"
@@ -88,7 +90,7 @@ class DistillValidator:
         tok = ctx.dataset.tokenizer
         signals = degeneration(out.ids, data.input_mask, tok.pad_id, {tok.pad_id, tok.cls_id, tok.sep_id})
         name = self.stage.val_metric
-        scores = score(out.rows, {**({name: self.metric} if self.metric is not None else {}), **self.also})
+        scores = score(out.rows, self.metrics)
         value = teacher_error if self.metric is None else scores[name]
         if self.start_error is None:
             self.start_error = teacher_error
@@ -105,7 +107,7 @@ class DistillValidator:
             "val_teacher_error": teacher_error,
             "val_teacher_error_ratio": ratio,
             "val_keepable": float(keepable),
-            **{f"val_{other}": scores[other] for other in self.also if other != name},
+            **{f"val_{other}": reading for other, reading in scores.items() if other != name},
             **signals,
         }
 
