@@ -71,3 +71,39 @@ def test_eta_zero_is_deterministic_given_the_start() -> None:
     stochastic = DDIMSampler(DDIMParams(steps=6, eta=1.0))
     with pytest.raises(UserError, match="ran out"):
         stochastic.sample(model, batch, schedule, ReplayNoise(start))
+
+
+@given(st.integers(2, 200), st.data())
+def test_t_start_visits_from_it_down_to_zero(total: int, data: st.DataObject) -> None:
+    start = data.draw(st.integers(1, total - 1))
+    steps = data.draw(st.integers(2, start + 1))
+    visited = DDIMSampler(DDIMParams(steps=steps, t_start=start)).timesteps(total)
+    assert len(visited) == steps and visited[0] == start and visited[-1] == 0
+    assert all(a > b for a, b in itertools.pairwise(visited))
+
+
+def test_t_start_begins_where_the_one_step_student_begins() -> None:
+    # A one-step DDIM from t_start calls the model once, on the one-step sampler's own input.
+    from dlmkit.samplers.condition import AnchoredCondition
+    from dlmkit.samplers.one_step import OneStepParams, OneStepSampler
+
+    batch, schedule = _setup()
+    torch.manual_seed(0)
+    model = build_toy_teacher(ToyTeacherParams(num_timesteps=T), vocab_size=12, seq_len=6).eval()
+    spy = SpyDenoiser(model, keep_inputs=True)
+    start = torch.randn(1, 6, 16, generator=torch.Generator().manual_seed(3))
+    end = DDIMSampler(DDIMParams(steps=1, t_start=30, round_every_step=False)).final_state(
+        spy, batch, schedule, ReplayNoise(start)
+    )
+    assert [int(t[0]) for t in spy.times] == [30]
+    cond = AnchoredCondition.from_batch(spy, batch)
+    x_init = OneStepSampler(OneStepParams(t_init=30)).initial_state(cond, schedule, start)
+    assert torch.equal(spy.inputs[0], x_init)
+    assert torch.allclose(end, cond.anchor(model.denoise(x_init, cond.timesteps(30))))
+
+
+def test_t_start_outside_the_schedule_is_refused() -> None:
+    batch, schedule = _setup()
+    model = build_toy_teacher(ToyTeacherParams(num_timesteps=T), vocab_size=12, seq_len=6).eval()
+    with pytest.raises(UserError, match="t_start = 50"):
+        DDIMSampler(DDIMParams(steps=2, t_start=T)).sample(model, batch, schedule, SeededNoise(0))

@@ -17,7 +17,7 @@ from dlmkit.objectives.finite import finite_sum
 from dlmkit.objectives.generator_view import GeneratorView, generator_view
 from dlmkit.objectives.instruments import psi_advantage
 from dlmkit.objectives.masking import masked_mean, masked_sum
-from dlmkit.objectives.params import finite_number, positive, update_ratio
+from dlmkit.objectives.params import finite_number, non_negative, positive, update_ratio
 from dlmkit.objectives.psi_view import psi_view
 from dlmkit.objectives.weighting import (
     GENERATOR_WEIGHTINGS,
@@ -43,7 +43,8 @@ class SidParams:
     weighting: GeneratorWeighting = attrs.field(default="sid_legacy", validator=v.in_(GENERATOR_WEIGHTINGS))
     dsm_weighting: TimeWeighting = attrs.field(default="one", validator=v.in_(TIME_WEIGHTINGS))
     sigma_data: float = attrs.field(default=0.5, validator=positive)
-    lambda_g: float = attrs.field(default=1.0, validator=positive)
+    lambda_g: float = attrs.field(default=1.0, validator=non_negative)
+    """0 turns the generator's SiD term off: a control for a stage's regression term alone."""
     lambda_psi: float = attrs.field(default=1.0, validator=positive)
     generator_every: int = attrs.field(default=1, validator=update_ratio)
     """psi updates per generator update: 1 is SiD's; more keeps psi ahead of a student that moves (two time scales)."""

@@ -1,8 +1,11 @@
-"""A correct DDIM sampler over ``steps`` evenly spaced timesteps from ``T-1`` down to ``0``.
+"""A correct DDIM sampler over ``steps`` evenly spaced timesteps from ``T-1`` (or ``t_start``) down to ``0``.
 
 Unlike the official ``--step`` path (``ddim_gap``), each update jumps to the next visited
 timestep and the last one lands on ``abar_prev = 1``, so the chain ends on a clean estimate.
 Rounding every ``x0`` prediction to the nearest embedding is on by default, as DiffuSeq does.
+With ``t_start`` the chain starts where the one-step student starts, ``q_sample(0, t_start, noise)``,
+so deterministic DDIM (``eta = 0``, unrounded) is the teacher's own map from the student's input: the
+target of the distill stage's regression term.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from dlmkit.interfaces.sampler import NoiseSource
 from dlmkit.interfaces.schedule import NoiseSchedule
 from dlmkit.interfaces.teacher import Denoiser
 from dlmkit.samplers.condition import AnchoredCondition
-from dlmkit.samplers.validation import check_inputs, check_steps
+from dlmkit.samplers.validation import check_inputs, check_steps, check_timestep
 
 
 @attrs.frozen
@@ -27,6 +30,11 @@ class DDIMParams:
     steps: int = attrs.field(default=50, validator=[attrs.validators.instance_of(int), attrs.validators.ge(1)])
     eta: float = attrs.field(default=0.0, converter=float, validator=attrs.validators.ge(0.0))
     round_every_step: bool = attrs.field(default=True, validator=attrs.validators.instance_of(bool))
+    t_start: int | None = attrs.field(
+        default=None, validator=attrs.validators.optional([attrs.validators.instance_of(int), attrs.validators.ge(1)])
+    )
+    """Start at this timestep from ``q_sample(0, t_start, noise)`` (the one-step student's start) instead of
+    at ``T-1`` from pure noise; unset, the usual DDIM."""
 
 
 class DDIMSampler:
@@ -42,26 +50,47 @@ class DDIMSampler:
         return self.params.steps
 
     def timesteps(self, num_timesteps: int) -> list[int]:
-        """``round(linspace(T-1, 0, steps))``: distinct because the spacing is at least 1."""
-        steps = self.params.steps
-        if steps > num_timesteps:
-            raise UserError(f"[sampler] steps = {steps} exceeds the schedule's {num_timesteps} timesteps (ddim)")
+        """``round(linspace(first, 0, steps))``, ``first`` = ``T-1`` or ``t_start``: distinct (spacing >= 1)."""
+        steps, first = self.params.steps, self.first_timestep(num_timesteps)
+        if steps > first + 1:
+            raise UserError(f"[sampler] steps = {steps} exceeds the {first + 1} timesteps from {first} down (ddim)")
         if steps == 1:
-            return [num_timesteps - 1]
-        return [round((num_timesteps - 1) * (steps - 1 - k) / (steps - 1)) for k in range(steps)]
+            return [first]
+        return [round(first * (steps - 1 - k) / (steps - 1)) for k in range(steps)]
+
+    def first_timestep(self, num_timesteps: int) -> int:
+        return num_timesteps - 1 if self.params.t_start is None else self.params.t_start
 
     @torch.no_grad()
     def sample(self, model: Denoiser, batch: Batch, schedule: NoiseSchedule, noise: NoiseSource) -> Tensor:
+        cond = AnchoredCondition.from_batch(model, batch)
+        return cond.output_ids(model, self.final_state(model, batch, schedule, noise, cond))
+
+    @torch.no_grad()
+    def final_state(
+        self,
+        model: Denoiser,
+        batch: Batch,
+        schedule: NoiseSchedule,
+        noise: NoiseSource,
+        cond: AnchoredCondition | None = None,
+    ) -> Tensor:
+        """The chain's clean end ``[B, L, D]`` (embeddings, before the LM head), condition anchored."""
         check_inputs(self.name, model, batch, schedule)
         check_steps(self.name, self.params.steps, schedule)
+        if self.params.t_start is not None:
+            check_timestep(self.name, "t_start", self.params.t_start, schedule)
         visited = self.timesteps(schedule.num_timesteps)
         abar = schedule.alphas_cumprod.to(torch.float64)
         # abar of the next visited step, 1 after the last: the chain ends at a clean x0.
         abar_next = torch.cat([abar[torch.tensor(visited[1:], dtype=torch.long)], torch.ones(1, dtype=torch.float64)])
         eta = self.params.eta
 
-        cond = AnchoredCondition.from_batch(model, batch)
-        x = cond.anchor(noise.initial(cond.shape, cond.embedding))
+        cond = cond if cond is not None else AnchoredCondition.from_batch(model, batch)
+        x = noise.initial(cond.shape, cond.embedding)
+        if self.params.t_start is not None:
+            x = schedule.q_sample(torch.zeros_like(x), cond.timesteps(self.params.t_start), x)
+        x = cond.anchor(x)
         for index, step in enumerate(visited):
             t = cond.timesteps(step)
             x0 = model.denoise(x, t)
@@ -78,4 +107,4 @@ class DDIMSampler:
             else:
                 x = x + (1 - abar_prev).sqrt() * eps
             x = cond.anchor(x)
-        return cond.output_ids(model, x)
+        return x

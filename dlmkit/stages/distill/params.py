@@ -9,6 +9,7 @@ import attrs
 from attrs import validators as v
 
 from dlmkit.objectives.time_law import TIME_LAWS, TimeLaw
+from dlmkit.stages.distill.regression import RegressionSpec
 from dlmkit.stages.optim import OptimSpec
 from dlmkit.structuring import component_field, finite, path_field
 
@@ -84,6 +85,8 @@ class DistillParams:
     scale_penalty: float = attrs.field(default=0.0, validator=[finite, v.ge(0.0)])
     """Weight of an optional hold on the output scale: mean ``relu(||x_g|| - max_k ||e_k||)^2`` over target
     tokens, added to the generator's loss.  Off (0) by default: DLM-One has none."""
+    regression: RegressionSpec = attrs.field(factory=RegressionSpec)
+    """The optional regression term on the teacher's deterministic map from ``t_init`` (DMD's); off by default."""
     keep_max_teacher_error: float | None = attrs.field(default=2.0, validator=_positive_or_unset)
     """The kept-student rule: a validation whose teacher error exceeds this many times the stage's first
     is never kept, whatever its metric (a student off the embeddings' scale can still round well).

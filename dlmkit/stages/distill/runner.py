@@ -44,7 +44,7 @@ class Distiller:
         if not isinstance(ctx.sampler, OneStepGenerator):  # validate says so first; a hand-built context may not
             raise UserError(one_step_problem(ctx.sampler))
         self.sampler: OneStepGenerator = ctx.sampler
-        generator = StudentGenerator(self.state.student, self.sampler, ctx.schedule, ctx.injector)
+        generator = StudentGenerator(self.state.student, self.sampler, ctx.schedule, ctx.injector, t_init)
         self.update = DistillUpdate(ctx, name, stage, self.state, self.objective, generator, self.ckpt_dir)
         self.validator = DistillValidator(ctx, name, stage, self.state, self.sampler, t_init, self.best_dir)
 

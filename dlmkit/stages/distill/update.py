@@ -30,6 +30,7 @@ from dlmkit.interfaces.teacher import as_module
 from dlmkit.objectives.discriminator import DiscriminatorHead
 from dlmkit.objectives.instruments import output_scale, scale_excess
 from dlmkit.objectives.time_law import draw_stage_timesteps
+from dlmkit.stages.distill.regression import TeacherPathTarget
 from dlmkit.stages.distill.state import DistillState
 
 if TYPE_CHECKING:
@@ -54,9 +55,15 @@ class StudentGenerator:
     """The student through the recipe's one-step path (its ``[sampler]``), with the stage's injector."""
 
     def __init__(
-        self, student: Teacher, sampler: OneStepGenerator, schedule: NoiseSchedule, injector: ConditioningInjector
+        self,
+        student: Teacher,
+        sampler: OneStepGenerator,
+        schedule: NoiseSchedule,
+        injector: ConditioningInjector,
+        t_init: int,
     ):
         self.student, self.sampler, self.schedule, self.injector = student, sampler, schedule, injector
+        self.t_init = t_init  # where the sampler starts the student (the regression term's start too)
 
     def __call__(self, cond: Batch, z: Tensor) -> Tensor:
         return self.sampler.generate(self.student, cond, self.schedule, z, self.injector)
@@ -68,12 +75,20 @@ class GeneratorStep(torch.nn.Module):
     Only the student is a sub-module: the teacher and psi are frozen here and stay outside DDP.
     """
 
-    def __init__(self, student: Teacher, generator: StudentGenerator, objective: Objective, scale_penalty: float = 0.0):
+    def __init__(
+        self,
+        student: Teacher,
+        generator: StudentGenerator,
+        objective: Objective,
+        scale_penalty: float = 0.0,
+        regression: TeacherPathTarget | None = None,
+    ):
         super().__init__()
         self.student = as_module(student)
         self.objective = objective
         self.generator = generator  # not a Module: the student is registered once, above
         self.scale_penalty = scale_penalty
+        self.regression = regression  # not a Module either: it holds the frozen teacher
 
     def forward(
         self, cond: Batch, z: Tensor, make_context: Callable[[Batch, Tensor], DistillContext]
@@ -88,6 +103,10 @@ class GeneratorStep(torch.nn.Module):
             excess = scale_excess(x_gen, tokens, table)
             loss = loss + self.scale_penalty * excess
             terms["scale_excess"] = excess.detach()
+        if self.regression is not None and self.regression.active:
+            term, logged = self.regression.term(cond, z, x_gen)
+            loss = loss + term
+            terms.update(logged)
         return loss, terms
 
 
@@ -115,8 +134,9 @@ class DistillUpdate:
         self.world = world = ctx.runtime.world
         self.lo, self.hi = world.shard(stage.batch_size, f'[[stage]] "{name}" batch_size')
         self.psi_step = world.wrap(PsiStep(state.psi, state.head, objective), self.device)
+        regression = TeacherPathTarget(stage.regression, state.teacher, ctx.schedule, generator.t_init)
         self.generator_step = world.wrap(
-            GeneratorStep(state.student, generator, objective, stage.scale_penalty), self.device
+            GeneratorStep(state.student, generator, objective, stage.scale_penalty, regression), self.device
         )
         self.train = ctx.dataset.split("train")
         self.guard = NonFiniteGuard(

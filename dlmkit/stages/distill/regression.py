@@ -1,0 +1,56 @@
+"""The distill stage's optional regression term: targets from the teacher's deterministic DDIM from ``t_init``.
+
+Off by default (DLM-One has none).  On, every generator update runs the teacher's unrounded,
+deterministic DDIM for ``steps`` steps from the very input the student sees (the same noise at
+``t_init``), for the first ``pairs`` sequences of the batch, and adds ``weight`` times the squared
+distance of the student's output to that end point (``dlmkit.objectives.regression``).
+"""
+
+from __future__ import annotations
+
+import attrs
+import torch
+from attrs import validators as v
+from torch import Tensor
+
+from dlmkit.interfaces import Batch, NoiseSchedule, Scalar, Teacher
+from dlmkit.objectives.regression import regression_loss
+from dlmkit.samplers.ddim import DDIMParams, DDIMSampler
+from dlmkit.samplers.noise import ReplayNoise
+from dlmkit.structuring import finite
+
+
+@attrs.frozen
+class RegressionSpec:
+    """``[stage.regression]``: weight 0 is off; ``steps`` DDIM steps from ``t_init``; ``pairs`` per update."""
+
+    weight: float = attrs.field(default=0.0, validator=[finite, v.ge(0.0)])
+    steps: int = attrs.field(default=10, validator=[v.instance_of(int), v.ge(1)])
+    pairs: int | None = attrs.field(default=None, validator=v.optional([v.instance_of(int), v.gt(0)]))
+    """Sequences of each generator batch that get a target (the first ones); unset, all of them."""
+
+
+class TeacherPathTarget:
+    """The teacher's deterministic map from the student's input, and the term it gives (not a Module)."""
+
+    def __init__(self, spec: RegressionSpec, teacher: Teacher, schedule: NoiseSchedule, t_init: int):
+        self.spec, self.teacher, self.schedule = spec, teacher, schedule
+        self.ddim = DDIMSampler(DDIMParams(steps=spec.steps, eta=0.0, round_every_step=False, t_start=t_init))
+
+    @property
+    def active(self) -> bool:
+        return self.spec.weight > 0.0
+
+    def target(self, cond: Batch, z: Tensor) -> Tensor:
+        """The teacher's DDIM end point ``[n, L, D]`` for the first ``n`` sequences, from their noise ``z``."""
+        n = cond.input_ids.shape[0] if self.spec.pairs is None else min(self.spec.pairs, cond.input_ids.shape[0])
+        head = Batch(cond.input_ids[:n], cond.input_mask[:n])
+        with torch.no_grad():
+            return self.ddim.final_state(self.teacher, head, self.schedule, ReplayNoise(z[:n]))
+
+    def term(self, cond: Batch, z: Tensor, x_gen: Tensor) -> tuple[Tensor, dict[str, Scalar]]:
+        """``weight`` times the regression loss, and its unweighted value to log."""
+        target = self.target(cond, z)
+        n = target.shape[0]
+        loss = regression_loss(x_gen[:n], target, cond.input_mask[:n])
+        return self.spec.weight * loss, {"regression": loss.detach()}

@@ -1,0 +1,99 @@
+"""The distill stage's regression term: targets from the teacher's deterministic DDIM from ``t_init``."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dlmkit.engine.pipeline import run_recipe
+from dlmkit.errors import RecipeError
+from dlmkit.interfaces import Batch
+from dlmkit.objectives.regression import regression_loss
+from dlmkit.recipe.load import load_recipe
+from dlmkit.samplers import DDIMParams, DDIMSampler
+from dlmkit.samplers.noise import ReplayNoise
+from dlmkit.samplers.one_step import OneStepParams, OneStepSampler
+from dlmkit.schedules.sqrt import SqrtScheduleParams, build_sqrt_schedule
+from dlmkit.stages.distill.regression import RegressionSpec, TeacherPathTarget
+from dlmkit.testing.toy_teacher import ToyTeacherParams, build_toy_teacher
+from tests.tiny_run import FAST, TINY
+
+T = 50
+
+
+def _parts(batch_size: int = 4) -> tuple[torch.nn.Module, Batch, torch.Tensor]:
+    torch.manual_seed(0)
+    teacher = build_toy_teacher(ToyTeacherParams(num_timesteps=T), vocab_size=12, seq_len=6).eval()
+    ids = torch.randint(1, 12, (batch_size, 6), generator=torch.Generator().manual_seed(1))
+    mask = torch.tensor([[0, 0, 1, 1, 1, 1]]).repeat(batch_size, 1)
+    z = torch.randn(batch_size, 6, teacher.embed_dim, generator=torch.Generator().manual_seed(2))
+    return teacher, Batch(ids, mask), z
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 2**16), st.floats(0.1, 10.0))
+def test_the_loss_is_zero_on_target_and_blind_to_the_condition(seed: int, scale: float) -> None:
+    g = torch.Generator().manual_seed(seed)
+    target = torch.randn(3, 6, 4, generator=g) * scale
+    mask = torch.tensor([[0, 0, 1, 1, 1, 1]]).repeat(3, 1)
+    moved = target.clone()
+    moved[:, :2] += torch.randn(3, 2, 4, generator=g)  # condition positions differ: no loss
+    assert float(regression_loss(moved, target, mask)) == 0.0
+    off = target + torch.randn(3, 6, 4, generator=g)
+    assert float(regression_loss(off, target, mask)) > 0.0
+
+
+def test_the_target_is_the_teachers_ddim_from_the_students_start() -> None:
+    teacher, batch, z = _parts()
+    schedule = build_sqrt_schedule(SqrtScheduleParams(num_timesteps=T))
+    path = TeacherPathTarget(RegressionSpec(weight=1.0, steps=4, pairs=3), teacher, schedule, t_init=37)
+    target = path.target(batch, z)
+    head = Batch(batch.input_ids[:3], batch.input_mask[:3])
+    ddim = DDIMSampler(DDIMParams(steps=4, round_every_step=False, t_start=37))
+    assert target.shape[0] == 3
+    assert torch.equal(target, ddim.final_state(teacher, head, schedule, ReplayNoise(z[:3])))
+
+
+def test_the_term_pulls_a_perturbed_student_onto_the_teachers_map() -> None:
+    teacher, batch, z = _parts(batch_size=8)
+    schedule = build_sqrt_schedule(SqrtScheduleParams(num_timesteps=T))
+    student = copy.deepcopy(teacher).train()
+    with torch.no_grad():
+        for p in student.parameters():
+            p.add_(0.05 * torch.randn_like(p))
+    sampler = OneStepSampler(OneStepParams(t_init=37))
+    path = TeacherPathTarget(RegressionSpec(weight=1.0, steps=5), teacher, schedule, t_init=37)
+    opt = torch.optim.Adam([p for n, p in student.named_parameters() if "word_embedding" not in n], lr=1e-3)
+    losses = []
+    for _ in range(40):
+        loss, terms = path.term(batch, z, sampler.generate(student, batch, schedule, z))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(float(terms["regression"]))
+    assert losses[-1] < 0.5 * losses[0]
+
+
+def test_a_stage_logs_the_term_only_when_it_is_on(tmp_path: Path) -> None:
+    on = load_recipe(TINY, [*FAST, "stage.stage1.regression.weight=1.0", "stage.stage1.regression.pairs=2"])
+    run_recipe(on, output_dir=tmp_path / "on", progress=False)
+    off = load_recipe(TINY, FAST)
+    run_recipe(off, output_dir=tmp_path / "off", progress=False)
+
+    def logged(run: str) -> list[float]:
+        rows = [json.loads(line) for line in (tmp_path / run / "metrics.jsonl").read_text().splitlines()]
+        return [r["g_regression"] for r in rows if r["stage"] == "stage1" and "g_regression" in r]
+
+    assert logged("on") and all(v > 0.0 for v in logged("on"))
+    assert logged("off") == []
+
+
+def test_an_unknown_key_of_the_table_is_named() -> None:
+    with pytest.raises(RecipeError, match=r"(?s)regression: unknown key 'wieght'.*did you mean 'weight'"):
+        load_recipe(TINY, [*FAST, "stage.stage1.regression.wieght=1.0"])
