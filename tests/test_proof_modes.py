@@ -4,7 +4,7 @@ The first stage of ``recipes/proof_modes.toml`` (the shipped learned teacher) an
 ``recipes/proof_modes_oracle.toml`` (the exact teacher) run for their first ``steps`` iterations with
 every rate, objective and batch as the recipe sets them, once as they are and once as the negative
 control (psi and its discriminator head at learning rate 0, so psi stays its starting network and
-SiD's ``A - B`` carries no signal about the student).  Validation at step 0 scores the undistilled
+SiD's ``A - B`` carries no signal about the student; a regression term, where a recipe has one, off).  Validation at step 0 scores the undistilled
 student and at the last step the distilled one, on the same sources and noise.  If any part of the
 mechanism breaks (the SiD gradient, psi's DSM update, condition replacement, the generator's
 optimiser), the gain falls to the control's.
@@ -50,6 +50,7 @@ def _stage1_recipe(tmp_path: Path, name: str, steps: int, control: bool) -> Path
     if control:
         stage["optim"]["psi"]["lr"] = 0.0
         stage.setdefault("optim", {})["head_lr"] = 0.0
+        stage.pop("regression", None)  # the teacher's map is a signal about the student too: off in the control
     data["stage"] = [stage]
     path = tmp_path / f"{'control' if control else 'proof'}_{name}"
     path.write_text(dumps(data), encoding="utf-8")
