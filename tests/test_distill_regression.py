@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dlmkit.engine.pipeline import run_recipe
-from dlmkit.errors import RecipeError
+from dlmkit.errors import RecipeError, UserError
 from dlmkit.interfaces import Batch
 from dlmkit.objectives.regression import regression_loss
 from dlmkit.recipe.load import load_recipe
@@ -97,3 +97,11 @@ def test_a_stage_logs_the_term_only_when_it_is_on(tmp_path: Path) -> None:
 def test_an_unknown_key_of_the_table_is_named() -> None:
     with pytest.raises(RecipeError, match=r"(?s)regression: unknown key 'wieght'.*did you mean 'weight'"):
         load_recipe(TINY, [*FAST, "stage.stage1.regression.wieght=1.0"])
+
+
+def test_more_steps_than_t_init_allows_are_named() -> None:
+    teacher, _, _ = _parts()
+    schedule = build_sqrt_schedule(SqrtScheduleParams(num_timesteps=T))
+    with pytest.raises(UserError, match=r"\[stage.regression\] steps = 12 exceeds the 11 timesteps from t_init 10"):
+        TeacherPathTarget(RegressionSpec(weight=1.0, steps=12), teacher, schedule, t_init=10)
+    TeacherPathTarget(RegressionSpec(weight=0.0, steps=12), teacher, schedule, t_init=10)  # off: nothing to run

@@ -4,8 +4,9 @@ The first stage of ``recipes/proof_modes.toml`` (the shipped learned teacher) an
 ``recipes/proof_modes_oracle.toml`` (the exact teacher) run for their first ``steps`` iterations with
 every rate, objective and batch as the recipe sets them, once as they are and once as the negative
 control (psi and its discriminator head at learning rate 0, so psi stays its starting network and
-SiD's ``A - B`` carries no signal about the student; a regression term, where a recipe has one, off).  Validation at step 0 scores the undistilled
-student and at the last step the distilled one, on the same sources and noise.  If any part of the
+SiD's ``A - B`` carries no signal about the student; a regression term, where a recipe has one, off).
+Validation at step 0 scores the undistilled student and at the last step the distilled one, on the
+same sources and noise.  If any part of the
 mechanism breaks (the SiD gradient, psi's DSM update, condition replacement, the generator's
 optimiser), the gain falls to the control's.
 """

@@ -31,7 +31,7 @@ class DDIMParams:
     eta: float = attrs.field(default=0.0, converter=float, validator=attrs.validators.ge(0.0))
     round_every_step: bool = attrs.field(default=True, validator=attrs.validators.instance_of(bool))
     t_start: int | None = attrs.field(
-        default=None, validator=attrs.validators.optional([attrs.validators.instance_of(int), attrs.validators.ge(1)])
+        default=None, validator=attrs.validators.optional([attrs.validators.instance_of(int), attrs.validators.ge(0)])
     )
     """Start at this timestep from ``q_sample(0, t_start, noise)`` (the one-step student's start) instead of
     at ``T-1`` from pure noise; unset, the usual DDIM."""

@@ -13,6 +13,7 @@ import torch
 from attrs import validators as v
 from torch import Tensor
 
+from dlmkit.errors import UserError
 from dlmkit.interfaces import Batch, NoiseSchedule, Scalar, Teacher
 from dlmkit.objectives.regression import regression_loss
 from dlmkit.samplers.ddim import DDIMParams, DDIMSampler
@@ -34,6 +35,11 @@ class TeacherPathTarget:
     """The teacher's deterministic map from the student's input, and the term it gives (not a Module)."""
 
     def __init__(self, spec: RegressionSpec, teacher: Teacher, schedule: NoiseSchedule, t_init: int):
+        if spec.weight > 0.0 and spec.steps > t_init + 1:
+            raise UserError(
+                f"[stage.regression] steps = {spec.steps} exceeds the {t_init + 1} timesteps from t_init {t_init} "
+                f"down to 0; set steps to at most {t_init + 1}"
+            )
         self.spec, self.teacher, self.schedule = spec, teacher, schedule
         self.ddim = DDIMSampler(DDIMParams(steps=spec.steps, eta=0.0, round_every_step=False, t_start=t_init))
 
