@@ -43,7 +43,7 @@ def test_params_are_frozen() -> None:
     ("make", "message"),
     [
         (lambda: SidParams(weighting="karras"), "'weighting' must be in"),  # type: ignore[arg-type]
-        (lambda: SidParams(lambda_g=0.0), "'lambda_g' must be > 0"),
+        (lambda: SidParams(lambda_g=-1.0), "'lambda_g' must be >= 0"),
         (lambda: SidParams(alpha=True), "'alpha' must be a number"),
         (lambda: SidGanParams(gan_scale=0.0), "'gan_scale' must be > 0"),
         (lambda: AdversarialParams(disc_weighting="sid_legacy"), "'disc_weighting' must be in"),  # type: ignore[arg-type]
