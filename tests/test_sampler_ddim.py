@@ -12,7 +12,9 @@ from hypothesis import strategies as st
 from dlmkit.errors import UserError
 from dlmkit.interfaces import Batch
 from dlmkit.samplers import DDIMParams, DDIMSampler
+from dlmkit.samplers.condition import AnchoredCondition
 from dlmkit.samplers.noise import ReplayNoise, SeededNoise
+from dlmkit.samplers.one_step import OneStepParams, OneStepSampler
 from dlmkit.schedules.discrete import DiscreteSchedule
 from dlmkit.schedules.sqrt import SqrtScheduleParams, build_sqrt_schedule
 from dlmkit.testing.denoisers import OracleDenoiser, SpyDenoiser
@@ -84,9 +86,6 @@ def test_t_start_visits_from_it_down_to_zero(total: int, data: st.DataObject) ->
 
 def test_t_start_begins_where_the_one_step_student_begins() -> None:
     # A one-step DDIM from t_start calls the model once, on the one-step sampler's own input.
-    from dlmkit.samplers.condition import AnchoredCondition
-    from dlmkit.samplers.one_step import OneStepParams, OneStepSampler
-
     batch, schedule = _setup()
     torch.manual_seed(0)
     model = build_toy_teacher(ToyTeacherParams(num_timesteps=T), vocab_size=12, seq_len=6).eval()

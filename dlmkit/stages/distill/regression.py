@@ -9,7 +9,6 @@ distance of the student's output to that end point (``dlmkit.objectives.regressi
 from __future__ import annotations
 
 import attrs
-import torch
 from attrs import validators as v
 from torch import Tensor
 
@@ -43,16 +42,10 @@ class TeacherPathTarget:
         self.spec, self.teacher, self.schedule = spec, teacher, schedule
         self.ddim = DDIMSampler(DDIMParams(steps=spec.steps, eta=0.0, round_every_step=False, t_start=t_init))
 
-    @property
-    def active(self) -> bool:
-        return self.spec.weight > 0.0
-
     def target(self, cond: Batch, z: Tensor) -> Tensor:
         """The teacher's DDIM end point ``[n, L, D]`` for the first ``n`` sequences, from their noise ``z``."""
-        n = cond.input_ids.shape[0] if self.spec.pairs is None else min(self.spec.pairs, cond.input_ids.shape[0])
-        head = Batch(cond.input_ids[:n], cond.input_mask[:n])
-        with torch.no_grad():
-            return self.ddim.final_state(self.teacher, head, self.schedule, ReplayNoise(z[:n]))
+        n = len(cond) if self.spec.pairs is None else min(self.spec.pairs, len(cond))
+        return self.ddim.final_state(self.teacher, cond.slice(0, n), self.schedule, ReplayNoise(z[:n]))
 
     def term(self, cond: Batch, z: Tensor, x_gen: Tensor) -> tuple[Tensor, dict[str, Scalar]]:
         """``weight`` times the regression loss, and its unweighted value to log."""

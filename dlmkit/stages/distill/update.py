@@ -60,10 +60,8 @@ class StudentGenerator:
         sampler: OneStepGenerator,
         schedule: NoiseSchedule,
         injector: ConditioningInjector,
-        t_init: int,
     ):
         self.student, self.sampler, self.schedule, self.injector = student, sampler, schedule, injector
-        self.t_init = t_init  # where the sampler starts the student (the regression term's start too)
 
     def __call__(self, cond: Batch, z: Tensor) -> Tensor:
         return self.sampler.generate(self.student, cond, self.schedule, z, self.injector)
@@ -103,7 +101,7 @@ class GeneratorStep(torch.nn.Module):
             excess = scale_excess(x_gen, tokens, table)
             loss = loss + self.scale_penalty * excess
             terms["scale_excess"] = excess.detach()
-        if self.regression is not None and self.regression.active:
+        if self.regression is not None:
             term, logged = self.regression.term(cond, z, x_gen)
             loss = loss + term
             terms.update(logged)
@@ -127,6 +125,7 @@ class DistillUpdate:
         objective: Objective,
         generator: StudentGenerator,
         ckpt_dir: Path,
+        regression: TeacherPathTarget | None = None,
     ):
         self.ctx, self.name, self.stage, self.state, self.objective = ctx, name, stage, state, objective
         self.generator = generator
@@ -134,7 +133,6 @@ class DistillUpdate:
         self.world = world = ctx.runtime.world
         self.lo, self.hi = world.shard(stage.batch_size, f'[[stage]] "{name}" batch_size')
         self.psi_step = world.wrap(PsiStep(state.psi, state.head, objective), self.device)
-        regression = TeacherPathTarget(stage.regression, state.teacher, ctx.schedule, generator.t_init)
         self.generator_step = world.wrap(
             GeneratorStep(state.student, generator, objective, stage.scale_penalty, regression), self.device
         )
