@@ -105,3 +105,9 @@ def test_more_steps_than_t_init_allows_are_named() -> None:
     with pytest.raises(UserError, match=r"\[stage.regression\] steps = 12 exceeds the 11 timesteps from t_init 10"):
         TeacherPathTarget(RegressionSpec(weight=1.0, steps=12), teacher, schedule, t_init=10)
     TeacherPathTarget(RegressionSpec(weight=0.0, steps=12), teacher, schedule, t_init=10)  # off: nothing to run
+
+
+def test_a_recipe_with_more_steps_than_t_init_allows_fails_to_load() -> None:
+    # Found when the recipe loads, before any stage runs, not when the distill stage starts.
+    with pytest.raises(RecipeError, match=r"\[stage.regression\] steps = 5000 exceeds"):
+        load_recipe(TINY, [*FAST, "stage.stage1.regression.weight=1.0", "stage.stage1.regression.steps=5000"])

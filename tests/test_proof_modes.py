@@ -6,9 +6,8 @@ every rate, objective and batch as the recipe sets them, once as they are and on
 control (psi and its discriminator head at learning rate 0, so psi stays its starting network and
 SiD's ``A - B`` carries no signal about the student; a regression term, where a recipe has one, off).
 Validation at step 0 scores the undistilled student and at the last step the distilled one, on the
-same sources and noise.  If any part of the
-mechanism breaks (the SiD gradient, psi's DSM update, condition replacement, the generator's
-optimiser), the gain falls to the control's.
+same sources and noise.  If any part of the mechanism breaks (the SiD gradient, psi's DSM update,
+condition replacement, the generator's optimiser), the gain falls to the control's.
 """
 
 from __future__ import annotations

@@ -129,8 +129,8 @@ class RecipeLoader:
         stages = self.stages(raw.get("stage"))
         if header is not MISSING:
             self.problems += requirement_problems(header.requires)
+        stages = shared_t_init(refs["sampler"], stages, self.registry, self.problems)  # stages check resolved t_init
         self.cross_check(teacher, stages, refs["sampler"])
-        stages = shared_t_init(refs["sampler"], stages, self.registry, self.problems)
         check_times(refs["schedule"], refs["sampler"], stages, self.problems)
         if self.files:
             self.problems += missing_files(teacher, eval_spec, stages)

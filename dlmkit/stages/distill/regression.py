@@ -30,15 +30,23 @@ class RegressionSpec:
     """Sequences of each generator batch that get a target (the first ones); unset, all of them."""
 
 
+def steps_problem(spec: RegressionSpec, t_init: int) -> str | None:
+    """Why the DDIM cannot run from ``t_init`` (more steps than timesteps down to 0); None if it can or is off."""
+    if spec.weight > 0.0 and spec.steps > t_init + 1:
+        return (
+            f"[stage.regression] steps = {spec.steps} exceeds the {t_init + 1} timesteps from t_init {t_init} "
+            f"down to 0; set steps to at most {t_init + 1}"
+        )
+    return None
+
+
 class TeacherPathTarget:
     """The teacher's deterministic map from the student's input, and the term it gives (not a Module)."""
 
     def __init__(self, spec: RegressionSpec, teacher: Teacher, schedule: NoiseSchedule, t_init: int):
-        if spec.weight > 0.0 and spec.steps > t_init + 1:
-            raise UserError(
-                f"[stage.regression] steps = {spec.steps} exceeds the {t_init + 1} timesteps from t_init {t_init} "
-                f"down to 0; set steps to at most {t_init + 1}"
-            )
+        problem = steps_problem(spec, t_init)
+        if problem is not None:
+            raise UserError(problem)
         self.spec, self.teacher, self.schedule = spec, teacher, schedule
         self.ddim = DDIMSampler(DDIMParams(steps=spec.steps, eta=0.0, round_every_step=False, t_start=t_init))
 

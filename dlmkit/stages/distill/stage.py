@@ -8,6 +8,7 @@ from dlmkit.engine.context import RunContext
 from dlmkit.interfaces import OneStepGenerator, StageResult, StagesBefore
 from dlmkit.interfaces.stage import STUDENT_ARTIFACT
 from dlmkit.stages.distill.params import PSI_ARTIFACT, TEACHER_ERROR, DistillParams, one_step_problem
+from dlmkit.stages.distill.regression import steps_problem
 from dlmkit.stages.distill.runner import Distiller
 
 
@@ -38,6 +39,9 @@ class Distill:
             problems.append("'init_psi' = \"previous\" needs 'init_student' to name an earlier distill stage")
         elif p.init_psi == "previous" and PSI_ARTIFACT not in before.artifacts.get(p.init_student, frozenset()):
             problems.append(f"'init_psi' = \"previous\" needs stage {p.init_student!r} to leave a psi")
+        regression = None if p.t_init is None else steps_problem(p.regression, p.t_init)
+        if regression is not None:  # found before any stage runs, not when this one starts
+            problems.append(regression)
         if before.sampler is not None and not isinstance(before.sampler, OneStepGenerator):
             problems.append(one_step_problem(before.sampler))
         if before.has_teacher is False:
