@@ -21,11 +21,17 @@ class OptimSpec:
     eps: float = attrs.field(default=1e-8, validator=[finite, v.gt(0.0)])
     clip_grad_value: float | None = attrs.field(default=None, validator=v.optional([finite, v.gt(0.0)]))
     """Clamp every gradient element to ``[-value, value]`` before the step (SiDA: 1 on psi); none by default."""
+    lr_final: float | None = attrs.field(default=None, validator=v.optional([finite, v.ge(0.0)]))
+    """The rate a cosine anneals ``lr`` to by the stage's last step; unset (the paper's setting): constant."""
 
     def __attrs_post_init__(self) -> None:
         if len(self.betas) != 2:
             raise ValueError(f"'betas' must hold two numbers, got {self.betas}")
         check_decay(self.lr, self.weight_decay)
+        if self.lr_final is not None and self.lr_final > self.lr:
+            raise ValueError(
+                f"'lr_final' ({self.lr_final:g}) must not exceed 'lr' ({self.lr:g}): the rate anneals down to it"
+            )
 
 
 def check_decay(lr: float, weight_decay: float) -> None:

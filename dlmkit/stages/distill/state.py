@@ -121,6 +121,11 @@ class DistillState:
         self.psi_params = [*psi_trunk, *head_params]
         self.opt_g = make_optimizer(self.student_params, stage.optim.generator)
         self.opt_psi = make_optimizer(psi_trunk, stage.optim.psi, head_params, stage.optim.head_lr)
+        #: each group's rate as the recipe sets it, which an ``lr_final`` anneals from
+        self.base_lrs = {
+            "psi": [float(g["lr"]) for g in self.opt_psi.param_groups],
+            "generator": [float(g["lr"]) for g in self.opt_g.param_groups],
+        }
         self.ema = EMA(as_module(self.student), stage.ema_decay) if stage.ema_decay > 0 else None
         seed = stage_seed(ctx.recipe.header.seed, name)
         world = ctx.runtime.world
