@@ -25,7 +25,7 @@ import pytest
 from dlmkit.engine.pipeline import run_recipe
 from dlmkit.recipe.load import load_recipe
 from dlmkit.recipe.toml_writer import dumps
-from dlmkit.stages.lr_anneal import annealed_factor
+from dlmkit.stages.lr_anneal import factor_at
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -54,7 +54,7 @@ def _stage1_recipe(tmp_path: Path, name: str, steps: int, control: bool) -> Path
         if isinstance(spec, dict) and "lr_final" in spec:
             # The recipe's first `steps` iterations run at its starting rate: its anneal over the whole stage
             # has hardly begun by then.  Squeezing the anneal into `steps` would test another schedule.
-            assert annealed_factor(spec["lr"], spec["lr_final"], steps / stage["steps"]) > 0.97, name
+            assert factor_at(spec["lr"], spec["lr_final"], steps, stage["steps"]) > 0.97, name
             del spec["lr_final"]
     stage.update(steps=steps, eval_every=steps, eval_samples=200, log_every=steps, ckpt_every=0)
     if control:

@@ -22,6 +22,11 @@ def annealed_factor(lr: float, lr_final: float | None, progress: float) -> float
     return ratio + (1.0 - ratio) * 0.5 * (1.0 + math.cos(math.pi * progress))
 
 
+def factor_at(lr: float, lr_final: float | None, step: int, steps: int) -> float:
+    """``annealed_factor`` at iteration ``step`` of a stage of ``steps`` iterations (the first is 0, the last 1)."""
+    return annealed_factor(lr, lr_final, step / max(1, steps - 1))
+
+
 def set_rates(optimizer: torch.optim.Optimizer, base_lrs: list[float], factor: float) -> None:
     """Every parameter group at its own starting rate times ``factor`` (psi's head keeps its ratio to the trunk)."""
     for group, base in zip(optimizer.param_groups, base_lrs, strict=True):

@@ -32,7 +32,7 @@ from dlmkit.objectives.instruments import output_scale, scale_excess
 from dlmkit.objectives.time_law import draw_stage_timesteps
 from dlmkit.stages.distill.regression import TeacherPathTarget
 from dlmkit.stages.distill.state import DistillState
-from dlmkit.stages.lr_anneal import annealed_factor, set_rates
+from dlmkit.stages.lr_anneal import factor_at, set_rates
 
 if TYPE_CHECKING:
     from dlmkit.stages.distill.params import DistillParams
@@ -222,8 +222,7 @@ class DistillUpdate:
         if self.stage.max_grad_norm is not None:
             torch.nn.utils.clip_grad_norm_(params, self.stage.max_grad_norm)
         if spec.lr_final is not None:
-            progress = self.steps_done / max(1, self.stage.steps - 1)
-            set_rates(opt, s.base_lrs[which], annealed_factor(spec.lr, spec.lr_final, progress))
+            set_rates(opt, s.base_lrs[which], factor_at(spec.lr, spec.lr_final, self.steps_done, self.stage.steps))
         opt.step()
         self.guard.passed(which)
         self.generator_updates += not is_psi
