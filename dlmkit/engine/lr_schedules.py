@@ -5,6 +5,11 @@ from __future__ import annotations
 import math
 
 
+def cosine_factor(progress: float) -> float:
+    """Half a cosine from 1 at ``progress`` 0 to 0 at 1: the shape every cosine rate here follows."""
+    return 0.5 * (1.0 + math.cos(math.pi * progress))
+
+
 def lr_factor(kind: str, step: int, total: int, warmup: int = 0) -> float:
     """Multiplier of the base learning rate at ``step`` (0-based) of ``total``."""
     if warmup and step < warmup:
@@ -13,5 +18,5 @@ def lr_factor(kind: str, step: int, total: int, warmup: int = 0) -> float:
     if kind == "linear":
         return 1.0 - progress
     if kind == "cosine":
-        return 0.5 * (1.0 + math.cos(math.pi * progress))
+        return cosine_factor(progress)
     return 1.0

@@ -8,9 +8,9 @@ on the same curve without any saved schedule state.
 
 from __future__ import annotations
 
-import math
-
 import torch
+
+from dlmkit.engine.lr_schedules import cosine_factor
 
 
 def annealed_factor(lr: float, lr_final: float | None, progress: float) -> float:
@@ -19,7 +19,7 @@ def annealed_factor(lr: float, lr_final: float | None, progress: float) -> float
         return 1.0
     progress = min(max(progress, 0.0), 1.0)
     ratio = lr_final / lr
-    return ratio + (1.0 - ratio) * 0.5 * (1.0 + math.cos(math.pi * progress))
+    return ratio + (1.0 - ratio) * cosine_factor(progress)
 
 
 def factor_at(lr: float, lr_final: float | None, step: int, steps: int) -> float:
