@@ -24,7 +24,7 @@ def test_psi_advantage_is_the_teachers_error_less_psis() -> None:
     x = torch.randn(4, 6, 3, generator=g)
     teacher = x + 0.5 * torch.randn(4, 6, 3, generator=g)
     exact = psi_advantage(view(x, teacher, x))  # psi reproduces the student: all of the teacher's error is signal
-    assert exact["psi_dsm"] == 0.0 and abs(exact["psi_advantage_rel"] - 1.0) < 1e-6
+    assert exact["psi_dsm"] == 0.0 and abs(float(exact["psi_advantage_rel"]) - 1.0) < 1e-6
     same = psi_advantage(view(x, teacher, teacher))  # psi no better than the teacher: no signal
     assert same["psi_advantage"] == 0.0
     worse = psi_advantage(view(x, teacher, x + 2.0))  # a psi that has diverged reads below zero
@@ -41,12 +41,12 @@ def test_output_scale_reads_outputs_against_the_table() -> None:
     on_table = table[[0, 1, 2, 0]].reshape(1, 4, 2)
     tokens = torch.ones(1, 4)
     reading = output_scale(on_table, tokens, table)
-    assert reading["out_beyond"] == 0.0 and abs(reading["out_norm_max"] - 1.0) < 1e-6
-    assert abs(reading["out_norm"] - (12.0 / 4) / (7.0 / 3)) < 1e-6
+    assert reading["out_beyond"] == 0.0 and abs(float(reading["out_norm_max"]) - 1.0) < 1e-6
+    assert abs(float(reading["out_norm"]) - (12.0 / 4) / (7.0 / 3)) < 1e-6
     doubled = output_scale(2 * on_table, tokens, table)
-    assert doubled["out_beyond"] == 0.5 and abs(doubled["out_norm_max"] - 2.0) < 1e-6
+    assert doubled["out_beyond"] == 0.5 and abs(float(doubled["out_norm_max"]) - 2.0) < 1e-6
     condition_only = output_scale(2 * on_table, torch.tensor([[1.0, 1.0, 1.0, 0.0]]), table)  # last token not read
-    assert abs(condition_only["out_beyond"] - 1 / 3) < 1e-6
+    assert abs(float(condition_only["out_beyond"]) - 1 / 3) < 1e-6
 
 
 def outputs_at(scale: float, seed: int) -> tuple[torch.Tensor, torch.Tensor]:

@@ -21,15 +21,16 @@ from dlmkit.samplers.noise import ReplayNoise
 from dlmkit.samplers.one_step import OneStepParams, OneStepSampler
 from dlmkit.schedules.sqrt import SqrtScheduleParams, build_sqrt_schedule
 from dlmkit.stages.distill.regression import RegressionSpec, TeacherPathTarget
-from dlmkit.testing.toy_teacher import ToyTeacherParams, build_toy_teacher
+from dlmkit.testing.toy_teacher import ToyTeacher, ToyTeacherParams, build_toy_teacher
 from tests.tiny_run import FAST, TINY
 
 T = 50
 
 
-def _parts(batch_size: int = 4) -> tuple[torch.nn.Module, Batch, torch.Tensor]:
+def _parts(batch_size: int = 4) -> tuple[ToyTeacher, Batch, torch.Tensor]:
     torch.manual_seed(0)
-    teacher = build_toy_teacher(ToyTeacherParams(num_timesteps=T), vocab_size=12, seq_len=6).eval()
+    teacher = build_toy_teacher(ToyTeacherParams(num_timesteps=T), vocab_size=12, seq_len=6)
+    teacher.eval()
     ids = torch.randint(1, 12, (batch_size, 6), generator=torch.Generator().manual_seed(1))
     mask = torch.tensor([[0, 0, 1, 1, 1, 1]]).repeat(batch_size, 1)
     z = torch.randn(batch_size, 6, teacher.embed_dim, generator=torch.Generator().manual_seed(2))
@@ -63,7 +64,8 @@ def test_the_target_is_the_teachers_ddim_from_the_students_start() -> None:
 def test_the_term_pulls_a_perturbed_student_onto_the_teachers_map() -> None:
     teacher, batch, z = _parts(batch_size=8)
     schedule = build_sqrt_schedule(SqrtScheduleParams(num_timesteps=T))
-    student = copy.deepcopy(teacher).train()
+    student = copy.deepcopy(teacher)
+    student.train()
     with torch.no_grad():
         for p in student.parameters():
             p.add_(0.05 * torch.randn_like(p))

@@ -249,7 +249,12 @@ def test_validate_reads_the_data_without_training_a_vocabulary_or_tokenizing(mon
     original = module.read_jsonl_pairs
     monkeypatch.setattr(module, "train_wordpiece_vocab", refuse)
     monkeypatch.setattr(module, "pack_batch", refuse)
-    monkeypatch.setattr(module, "read_jsonl_pairs", lambda path, **kw: read.append(path) or original(path, **kw))
+
+    def reading(path: str | Path, **kw: Any) -> Any:
+        read.append(path)
+        return original(path, **kw)
+
+    monkeypatch.setattr(module, "read_jsonl_pairs", reading)
     assert 'vocab = "custom"' in TINY
     code, out = run("validate", str(REPO / "recipes" / "tiny_cpu.toml"), str(REPO / "recipes" / "quickstart.toml"))
     assert code == 0, out

@@ -4,6 +4,7 @@ generator the recipe's ``[sampler]`` provides, and the shared rule for skipped n
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
@@ -58,7 +59,8 @@ def test_only_a_stage_whose_objective_reads_the_head_builds_and_saves_one(tmp_pa
 
 def test_an_old_checkpoint_with_an_unused_head_group_loads_into_psi_without_one() -> None:
     trunk, head = torch.nn.Parameter(torch.ones(3)), torch.nn.Parameter(torch.zeros(2))
-    before = torch.optim.AdamW([{"params": [trunk]}, {"params": [head], "lr": 1e-2}], lr=1e-3)
+    groups: list[dict[str, Any]] = [{"params": [trunk]}, {"params": [head], "lr": 1e-2}]
+    before = torch.optim.AdamW(groups, lr=1e-3)
     trunk.grad = torch.full((3,), 0.5)
     before.step()
     saved = before.state_dict()

@@ -3,7 +3,7 @@
 What a reader needs to tell a run that moves from one that stalls or runs away: the validation
 metric, the teacher's error on the student's outputs, psi's advantage over the teacher on the
 student's samples, the outputs' scale against the embedding table, the discriminator's accuracy, and
-(with a regression term) the student's distance to the teacher's deterministic map.
+(with a regression term) the student's distance to its target from the same input.
 Stages are drawn one after another on a shared step axis.  matplotlib's object API on the Agg
 canvas, like the bench plot, so no global backend is touched.
 """
@@ -27,7 +27,7 @@ PANELS: tuple[tuple[str, tuple[str, ...], bool], ...] = (
     ("psi's advantage over the teacher (relative)", ("g_psi_advantage_rel",), False),
     ("output scale / embedding table", ("g_out_norm", "g_out_norm_max", "g_out_beyond"), False),
     ("discriminator accuracy", ("psi_disc_acc_real", "psi_disc_acc_fake"), False),
-    ("distance to the teacher's map from the same input (regression term)", ("g_regression",), False),
+    ("distance to the regression target from the same input", ("g_regression",), False),
 )
 
 #: ``val_*`` keys that are readings of their own panel or bookkeeping, not the validation metric.

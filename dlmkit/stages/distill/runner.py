@@ -17,7 +17,8 @@ from dlmkit.interfaces.stage import STUDENT_ARTIFACT
 from dlmkit.interfaces.teacher import as_module
 from dlmkit.plugins import build
 from dlmkit.stages.distill.params import PSI_ARTIFACT, one_step_problem
-from dlmkit.stages.distill.regression import TeacherPathTarget
+from dlmkit.stages.distill.regression import RegressionTarget, TeacherPathTarget
+from dlmkit.stages.distill.start_anchor import StartStudentTarget
 from dlmkit.stages.distill.state import DistillState
 from dlmkit.stages.distill.update import DistillUpdate, StudentGenerator
 from dlmkit.stages.distill.validation import DistillValidator
@@ -46,11 +47,12 @@ class Distiller:
             raise UserError(one_step_problem(ctx.sampler))
         self.sampler: OneStepGenerator = ctx.sampler
         generator = StudentGenerator(self.state.student, self.sampler, ctx.schedule, ctx.injector)
-        regression = (  # off (weight 0) builds nothing, so the generator's step stays as DLM-One's
-            TeacherPathTarget(stage.regression, self.state.teacher, ctx.schedule, t_init)
-            if stage.regression.weight > 0.0
-            else None
-        )
+        regression: RegressionTarget | None = None  # off (weight 0): the generator's step stays as DLM-One's
+        if stage.regression.weight > 0.0 and stage.regression.target == "start_student":
+            student = self.state.student
+            regression = StartStudentTarget(stage.regression, student, self.sampler, ctx.schedule, ctx.injector)
+        elif stage.regression.weight > 0.0:
+            regression = TeacherPathTarget(stage.regression, self.state.teacher, ctx.schedule, t_init)
         self.update = DistillUpdate(ctx, name, stage, self.state, self.objective, generator, self.ckpt_dir, regression)
         self.validator = DistillValidator(ctx, name, stage, self.state, self.sampler, t_init, self.best_dir)
 

@@ -30,7 +30,7 @@ from dlmkit.interfaces.teacher import as_module
 from dlmkit.objectives.discriminator import DiscriminatorHead
 from dlmkit.objectives.instruments import output_scale, scale_excess
 from dlmkit.objectives.time_law import draw_stage_timesteps
-from dlmkit.stages.distill.regression import TeacherPathTarget
+from dlmkit.stages.distill.regression import RegressionTarget
 from dlmkit.stages.distill.state import DistillState
 from dlmkit.stages.lr_anneal import factor_at, set_rates
 
@@ -80,14 +80,14 @@ class GeneratorStep(torch.nn.Module):
         generator: StudentGenerator,
         objective: Objective,
         scale_penalty: float = 0.0,
-        regression: TeacherPathTarget | None = None,
+        regression: RegressionTarget | None = None,
     ):
         super().__init__()
         self.student = as_module(student)
         self.objective = objective
         self.generator = generator  # not a Module: the student is registered once, above
         self.scale_penalty = scale_penalty
-        self.regression = regression  # not a Module either: it holds the frozen teacher
+        self.regression = regression  # not a Module either: it holds a frozen network
 
     def forward(
         self, cond: Batch, z: Tensor, make_context: Callable[[Batch, Tensor], DistillContext]
@@ -126,7 +126,7 @@ class DistillUpdate:
         objective: Objective,
         generator: StudentGenerator,
         ckpt_dir: Path,
-        regression: TeacherPathTarget | None = None,
+        regression: RegressionTarget | None = None,
     ):
         self.ctx, self.name, self.stage, self.state, self.objective = ctx, name, stage, state, objective
         self.generator = generator

@@ -17,7 +17,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from dlmkit.interfaces import DistillContext, LossOutput, NoiseSchedule
+from dlmkit.interfaces import DistillContext, LossOutput, NoiseSchedule, Scalar
 from dlmkit.objectives.toolkit import finite_sum, masked_sum
 from dlmkit_example_objective.params import SidMinSnrParams
 
@@ -56,7 +56,7 @@ class SidMinSnr:
         total, dropped = finite_sum(w * masked_sum(error, weights))
         loss = p.lambda_psi * total / x0.shape[0]
         count = (weights.expand_as(x0).sum()).clamp_min(1.0)
-        terms = {
+        terms: dict[str, Scalar] = {
             "loss": loss.detach(),
             "dsm_mse": masked_sum(error.detach(), weights).sum() / count,
             "time_weight": w.mean(),
@@ -84,7 +84,7 @@ class SidMinSnr:
         total, dropped = finite_sum(gap_term + cross_term)
         batch = x_g.shape[0]
         loss = p.lambda_g * total / batch
-        terms = {
+        terms: dict[str, Scalar] = {
             "loss": loss.detach(),
             "sid_gap": gap_term.detach().sum() / batch,
             "sid_cross": cross_term.detach().sum() / batch,
