@@ -7,17 +7,20 @@ from pathlib import Path
 
 import pytest
 import torch
+from safetensors.torch import load_file
 
 from dlmkit.engine.pipeline import run_recipe
 from dlmkit.errors import RecipeError
 from dlmkit.injectors.replace_condition import ReplaceCondition
 from dlmkit.interfaces import Batch
+from dlmkit.plugins import get_plugins
 from dlmkit.recipe.load import load_recipe
 from dlmkit.samplers.one_step import OneStepParams, OneStepSampler
 from dlmkit.schedules.sqrt import SqrtScheduleParams, build_sqrt_schedule
 from dlmkit.stages.distill.regression import RegressionSpec, steps_problem
 from dlmkit.stages.distill.start_anchor import StartStudentTarget
 from dlmkit.testing.toy_teacher import ToyTeacher, ToyTeacherParams, build_toy_teacher
+from tests.test_pipeline import KillAt
 from tests.tiny_run import FAST, TINY
 
 T = 50
@@ -87,3 +90,35 @@ def test_a_stage_with_the_anchor_starts_at_its_start_and_then_moves(tmp_path: Pa
 def test_an_unknown_target_is_named() -> None:
     with pytest.raises(RecipeError, match=r"(?s)teacher_pth.*teacher_path"):
         load_recipe(TINY, [*FAST, 'stage.stage1.regression.target="teacher_pth"'])
+
+
+def test_after_a_resume_the_anchor_is_still_the_stages_start(tmp_path: Path) -> None:
+    # killed at step 5 and resumed from the step-4 checkpoint: an anchor rebuilt from the resumed student
+    # would pull towards step 4, and stage 1's last weights would differ from the uninterrupted run's
+    overrides = [
+        *[s for s in FAST if not s.startswith("stage.stage1.")],
+        "stage.stage1.steps=6",
+        "stage.stage1.ckpt_every=2",
+        "stage.stage1.eval_every=0",
+        "stage.stage1.log_every=1",
+        "stage.stage1.regression.weight=1.0",
+        'stage.stage1.regression.target="start_student"',
+    ]
+    recipe = load_recipe(TINY, overrides)
+    run_recipe(recipe, output_dir=tmp_path / "straight", progress=False)
+    killer = KillAt("stage1", 5, "g_loss")
+    plugins = get_plugins()
+    plugins.manager.register(killer, name="killer")
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            run_recipe(recipe, output_dir=tmp_path / "killed", progress=False)
+    finally:
+        plugins.manager.unregister(killer)
+    run_recipe(recipe, output_dir=tmp_path / "killed", resume=True, progress=False)
+
+    def last_student(run: str) -> dict[str, torch.Tensor]:
+        return load_file(tmp_path / run / "stage1" / "ckpt" / "step_0000006" / "student.safetensors")
+
+    straight, resumed = last_student("straight"), last_student("killed")
+    assert straight.keys() == resumed.keys()
+    assert all(torch.equal(straight[k], resumed[k]) for k in straight)

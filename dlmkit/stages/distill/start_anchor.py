@@ -2,7 +2,7 @@
 
 A later stage that trains only at low noise sharpens outputs, but the student's whole network moves,
 and with it the choice of answer each noise input gets: on the exact-teacher proof a 500-iteration
-stage at t < 1,000 sent 14-22% of the valid outputs to another answer for the same input
+stage at t < 1,000 sent 11-22% of the valid outputs to another answer for the same input
 (docs/results.md), and the modes' balance drifted although nothing at low noise rewards a change of
 answer.  Pulling each output towards what the stage's first student wrote for the same input makes a
 change of answer (a large move) cost far more than sharpening (a small one).
