@@ -12,9 +12,8 @@ from safetensors.torch import load_file
 
 from dlmkit.cli.main import cli
 from dlmkit.engine.pipeline import run_recipe
-from dlmkit.hookspecs import hookimpl
-from dlmkit.plugins import get_plugins
 from dlmkit.recipe.load import load_recipe
+from tests.kill_resume import run_killed
 
 REPO = Path(__file__).resolve().parents[1]
 TINY = REPO / "recipes" / "tiny_cpu.toml"
@@ -69,18 +68,6 @@ def test_existing_run_folder_needs_resume(tmp_path: Path) -> None:
     assert "pass --resume" in result.output
 
 
-class KillAt:
-    """An observer plugin that kills the run at a given step of a given stage, like a SIGKILL mid-stage."""
-
-    def __init__(self, stage: str, step: int, key: str):
-        self.stage, self.step, self.key = stage, step, key
-
-    @hookimpl
-    def on_log(self, stage: str, step: int, metrics: dict[str, float]) -> None:
-        if stage == self.stage and step == self.step and self.key in metrics:
-            raise KeyboardInterrupt(f"killed at {stage} step {step}")
-
-
 def _final_weights(run: Path) -> dict[str, torch.Tensor]:
     latest = (run / "stage2" / "ckpt" / "latest").read_text().strip()
     folder = run / "stage2" / "ckpt" / latest
@@ -101,14 +88,7 @@ def test_resume_after_a_kill_ends_with_the_same_weights(
     # an annealed rate is a function of the step, so the resumed run must follow the same curve
     recipe = load_recipe(TINY, [*SHORT, "stage.teacher.log_every=1", "stage.stage1.optim.generator.lr_final=1e-6"])
     run_recipe(recipe, output_dir=tmp_path / "straight", progress=False)
-    killer = KillAt(stage, step, key)
-    plugins = get_plugins()
-    plugins.manager.register(killer, name="killer")
-    try:
-        with pytest.raises(KeyboardInterrupt):
-            run_recipe(recipe, output_dir=tmp_path / "killed", progress=False)
-    finally:
-        plugins.manager.unregister(killer)
+    run_killed(recipe, tmp_path / "killed", stage, step, key)
     state_file = tmp_path / "killed" / "run_state.json"
     assert not state_file.exists() or stage not in json.loads(state_file.read_text())["stages"]  # killed mid-stage
     run_recipe(recipe, output_dir=tmp_path / "killed", resume=True, progress=False)

@@ -10,35 +10,15 @@ from click.testing import CliRunner
 from dlmkit.cli.main import cli
 from dlmkit.engine.pipeline import run_recipe
 from dlmkit.errors import UserError
-from dlmkit.hookspecs import hookimpl
-from dlmkit.plugins import get_plugins
 from dlmkit.recipe.load import load_recipe
 from dlmkit.storage.run_guard import changed_keys
+from tests.kill_resume import run_killed
 from tests.test_pipeline import SHORT, TINY
-
-
-class KillIn:
-    """Kills the run inside stage ``stage`` at ``step``, before any stage is recorded as finished."""
-
-    def __init__(self, stage: str, step: int):
-        self.stage, self.step = stage, step
-
-    @hookimpl
-    def on_log(self, stage: str, step: int, metrics: dict[str, float]) -> None:
-        if stage == self.stage and step == self.step:
-            raise KeyboardInterrupt
 
 
 def test_a_run_killed_in_its_first_stage_is_not_restarted_over_without_resume(tmp_path: Path) -> None:
     recipe = load_recipe(TINY, [*SHORT, "stage.teacher.log_every=1"])
-    plugins = get_plugins()
-    killer = KillIn("teacher", 5)
-    plugins.manager.register(killer, name="killer")
-    try:
-        with pytest.raises(KeyboardInterrupt):
-            run_recipe(recipe, output_dir=tmp_path / "run", progress=False)
-    finally:
-        plugins.manager.unregister(killer)
+    run_killed(recipe, tmp_path / "run", "teacher", 5)
     checkpoints = sorted(p.name for p in (tmp_path / "run" / "teacher" / "ckpt").glob("step_*"))
     with pytest.raises(UserError, match="already holds a run; pass --resume"):
         run_recipe(recipe, output_dir=tmp_path / "run", progress=False)

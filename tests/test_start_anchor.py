@@ -13,14 +13,14 @@ from dlmkit.engine.pipeline import run_recipe
 from dlmkit.errors import RecipeError
 from dlmkit.injectors.replace_condition import ReplaceCondition
 from dlmkit.interfaces import Batch
-from dlmkit.plugins import get_plugins
 from dlmkit.recipe.load import load_recipe
 from dlmkit.samplers.one_step import OneStepParams, OneStepSampler
 from dlmkit.schedules.sqrt import SqrtScheduleParams, build_sqrt_schedule
 from dlmkit.stages.distill.regression import RegressionSpec, steps_problem
 from dlmkit.stages.distill.start_anchor import StartStudentTarget
+from dlmkit.stages.distill.update import StudentGenerator
 from dlmkit.testing.toy_teacher import ToyTeacher, ToyTeacherParams, build_toy_teacher
-from tests.test_pipeline import KillAt
+from tests.kill_resume import run_killed
 from tests.tiny_run import FAST, TINY
 
 T = 50
@@ -35,7 +35,8 @@ def _anchor(pairs: int | None = None) -> tuple[ToyTeacher, StartStudentTarget, B
     z = torch.randn(4, 6, student.embed_dim, generator=torch.Generator().manual_seed(2))
     schedule = build_sqrt_schedule(SqrtScheduleParams(num_timesteps=T))
     spec = RegressionSpec(weight=2.0, target="start_student", pairs=pairs)
-    anchor = StartStudentTarget(spec, student, OneStepSampler(OneStepParams(t_init=37)), schedule, ReplaceCondition())
+    path = StudentGenerator(student, OneStepSampler(OneStepParams(t_init=37)), schedule, ReplaceCondition())
+    anchor = StartStudentTarget(spec, path)
     return student, anchor, batch, z
 
 
@@ -106,14 +107,7 @@ def test_after_a_resume_the_anchor_is_still_the_stages_start(tmp_path: Path) -> 
     ]
     recipe = load_recipe(TINY, overrides)
     run_recipe(recipe, output_dir=tmp_path / "straight", progress=False)
-    killer = KillAt("stage1", 5, "g_loss")
-    plugins = get_plugins()
-    plugins.manager.register(killer, name="killer")
-    try:
-        with pytest.raises(KeyboardInterrupt):
-            run_recipe(recipe, output_dir=tmp_path / "killed", progress=False)
-    finally:
-        plugins.manager.unregister(killer)
+    run_killed(recipe, tmp_path / "killed", "stage1", 5, "g_loss")
     run_recipe(recipe, output_dir=tmp_path / "killed", resume=True, progress=False)
 
     def last_student(run: str) -> dict[str, torch.Tensor]:

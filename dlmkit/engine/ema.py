@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import copy
-
 import torch
 from torch import nn
+
+from dlmkit.nn.frozen import frozen_copy
 
 
 class EMA:
@@ -13,10 +13,7 @@ class EMA:
 
     def __init__(self, module: nn.Module, decay: float):
         self.decay = decay
-        self.shadow = copy.deepcopy(module)
-        self.shadow.eval()
-        for p in self.shadow.parameters():
-            p.requires_grad_(False)
+        self.shadow = frozen_copy(module)
 
     @torch.no_grad()
     def update(self, module: nn.Module) -> None:

@@ -48,11 +48,12 @@ class Distiller:
         self.sampler: OneStepGenerator = ctx.sampler
         generator = StudentGenerator(self.state.student, self.sampler, ctx.schedule, ctx.injector)
         regression: RegressionTarget | None = None  # off (weight 0): the generator's step stays as DLM-One's
-        if stage.regression.weight > 0.0 and stage.regression.target == "start_student":
-            student = self.state.student
-            regression = StartStudentTarget(stage.regression, student, self.sampler, ctx.schedule, ctx.injector)
-        elif stage.regression.weight > 0.0:
-            regression = TeacherPathTarget(stage.regression, self.state.teacher, ctx.schedule, t_init)
+        if stage.regression.weight > 0.0:
+            regression = (
+                StartStudentTarget(stage.regression, generator)
+                if stage.regression.target == "start_student"
+                else TeacherPathTarget(stage.regression, self.state.teacher, ctx.schedule, t_init)
+            )
         self.update = DistillUpdate(ctx, name, stage, self.state, self.objective, generator, self.ckpt_dir, regression)
         self.validator = DistillValidator(ctx, name, stage, self.state, self.sampler, t_init, self.best_dir)
 

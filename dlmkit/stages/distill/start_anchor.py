@@ -10,38 +10,32 @@ change of answer (a large move) cost far more than sharpening (a small one).
 
 from __future__ import annotations
 
-import copy
+from typing import cast
 
 import torch
 from torch import Tensor
 
-from dlmkit.interfaces import Batch, ConditioningInjector, NoiseSchedule, OneStepGenerator, Scalar, Teacher
+from dlmkit.interfaces import Batch, Scalar, Teacher
 from dlmkit.interfaces.teacher import as_module
+from dlmkit.nn.frozen import frozen_copy
 from dlmkit.stages.distill.regression import RegressionSpec, pair_count, weighted_term
+from dlmkit.stages.distill.update import StudentGenerator
 
 
 class StartStudentTarget:
-    """A frozen copy of the student as the stage starts, run through the same one-step path (not a Module)."""
+    """The stage's one-step path run on a frozen copy of the student as the stage starts (not a Module)."""
 
-    def __init__(
-        self,
-        spec: RegressionSpec,
-        student: Teacher,
-        sampler: OneStepGenerator,
-        schedule: NoiseSchedule,
-        injector: ConditioningInjector,
-    ):
-        self.spec, self.sampler, self.schedule, self.injector = spec, sampler, schedule, injector
-        self.start: Teacher = copy.deepcopy(student)  # made before a resume loads the checkpoint into ``student``
-        module = as_module(self.start).eval()  # no dropout: the anchor is one fixed map
-        for p in module.parameters():
-            p.requires_grad_(False)
+    def __init__(self, spec: RegressionSpec, generator: StudentGenerator):
+        self.spec = spec
+        # copied when the stage is built, before a resume loads the checkpoint into the live student
+        self.start = cast(Teacher, frozen_copy(as_module(generator.student)))
+        self.path = StudentGenerator(self.start, generator.sampler, generator.schedule, generator.injector)
 
     def target(self, cond: Batch, z: Tensor) -> Tensor:
         """The starting student's one-step output ``[n, L, D]`` for the first ``n`` sequences, from noise ``z``."""
         n = pair_count(self.spec, len(cond))
         with torch.no_grad():
-            return self.sampler.generate(self.start, cond.slice(0, n), self.schedule, z[:n], self.injector)
+            return self.path(cond.slice(0, n), z[:n])
 
     def term(self, cond: Batch, z: Tensor, x_gen: Tensor) -> tuple[Tensor, dict[str, Scalar]]:
         """``weight`` times the regression loss, and its unweighted value to log."""
