@@ -1,4 +1,4 @@
-"""The distill stage's regression term: targets from the teacher's deterministic DDIM from ``t_init``."""
+"""The distill stage's regression term: targets from the teacher's deterministic DDIM from its start."""
 
 from __future__ import annotations
 
@@ -61,6 +61,17 @@ def test_the_target_is_the_teachers_ddim_from_the_students_start() -> None:
     assert torch.equal(target, ddim.final_state(teacher, head, schedule, ReplayNoise(z[:3])))
 
 
+def test_t_start_enters_the_same_noise_at_another_timestep() -> None:
+    teacher, batch, z = _parts()
+    schedule = build_sqrt_schedule(SqrtScheduleParams(num_timesteps=T))
+    spec = RegressionSpec(weight=1.0, steps=4, t_start=T - 1)
+    target = TeacherPathTarget(spec, teacher, schedule, t_init=37).target(batch, z)
+    from_top = DDIMSampler(DDIMParams(steps=4, round_every_step=False, t_start=T - 1))
+    assert torch.equal(target, from_top.final_state(teacher, batch, schedule, ReplayNoise(z)))
+    own = TeacherPathTarget(RegressionSpec(weight=1.0, steps=4), teacher, schedule, t_init=37).target(batch, z)
+    assert not torch.allclose(target, own)  # a different chain: the key is not ignored
+
+
 def test_the_term_pulls_a_perturbed_student_onto_the_teachers_map() -> None:
     teacher, batch, z = _parts(batch_size=8)
     schedule = build_sqrt_schedule(SqrtScheduleParams(num_timesteps=T))
@@ -107,6 +118,10 @@ def test_more_steps_than_t_init_allows_are_named() -> None:
     with pytest.raises(UserError, match=r"\[stage.regression\] steps = 12 exceeds the 11 timesteps from t_init 10"):
         TeacherPathTarget(RegressionSpec(weight=1.0, steps=12), teacher, schedule, t_init=10)
     TeacherPathTarget(RegressionSpec(weight=0.0, steps=12), teacher, schedule, t_init=10)  # off: nothing to run
+    with pytest.raises(UserError, match=r"t_start = 50 is past the schedule's last timestep 49"):
+        TeacherPathTarget(RegressionSpec(weight=1.0, t_start=T), teacher, schedule, t_init=10)
+    with pytest.raises(UserError, match=r"steps = 12 exceeds the 6 timesteps from t_start 5"):
+        TeacherPathTarget(RegressionSpec(weight=1.0, steps=12, t_start=5), teacher, schedule, t_init=40)
 
 
 def test_a_recipe_with_more_steps_than_t_init_allows_fails_to_load() -> None:

@@ -76,6 +76,8 @@ def render_table(report: Mapping[str, Any], console: Console) -> None:
     count = len(report["files"])
     if count > 1:
         add(f"mean of {count} files", report["mean"])
+    if "pooled" in report:
+        add(f"pooled over {count} files", report["pooled"])
     if "mbr" in report:
         add(f"MBR over {count} files", report["mbr"])
     if "diversity" in report:
@@ -103,8 +105,9 @@ def make_eval_command(metrics_source: Callable[[], Mapping[str, Metric]] = regis
     def eval_command(files: tuple[Path, ...], mbr: bool, metric_names: str | None, as_json: bool) -> None:
         """Score DiffuSeq-format output FILES (or directories of them), one file per seed.
 
-        Quality metrics are scored per file; with several files, the summary is their mean plus
-        selfBLEU/div-4 across seeds, or with --mbr the metrics of the MBR picks.
+        Quality metrics are scored per file; with several files, the summary is their mean (pooled
+        over all files for share metrics such as mode_tv) plus selfBLEU/div-4 across seeds, or with
+        --mbr the metrics of the MBR picks.
         """
         paths = expand_inputs(files)
         names = parse_metric_names(metric_names) if metric_names is not None else default_metric_names(len(paths), mbr)

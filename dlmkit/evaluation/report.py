@@ -18,6 +18,7 @@ from dlmkit.evaluation.output_files import OutputRow, read_output_files, row_fro
 from dlmkit.inference.mbr import mbr_pick_indices
 from dlmkit.inference.metric_set import registered_metrics
 from dlmkit.interfaces import Metric
+from dlmkit.interfaces.metric import is_pooled
 from dlmkit.metrics.inputs import mean
 
 RowsLike: TypeAlias = Sequence[OutputRow | Mapping[str, Any]]
@@ -92,8 +93,9 @@ def evaluate(
 
     Returns ``files`` (names in evaluation order), ``num_examples``, ``per_file`` (name -> metric ->
     value), ``mean`` (quality metrics averaged over files), ``diversity`` (candidate metrics, when
-    requested), ``mbr`` (quality metrics of the MBR picks, with ``mbr=True``), ``summary`` (one
-    headline value per requested metric: the MBR value with ``mbr``, else the mean over files) and
+    requested), ``mbr`` (quality metrics of the MBR picks, with ``mbr=True``), ``pooled`` (with several
+    files, pooled metrics scored on every file's rows together: ``is_pooled``), ``summary`` (one headline
+    value per requested metric: the MBR value with ``mbr``, else the pooled value, else the mean over files) and
     ``signatures`` (metric -> settings string, for metrics that expose one).
     """
     chosen = resolve_metrics(metrics, registered_metrics() if metrics_by_name is None else metrics_by_name)
@@ -128,7 +130,10 @@ def evaluate(
             for i, seed in enumerate(picks)
         ]
         result["mbr"] = _score(quality, chosen_rows)
-    headline = result["mbr"] if mbr else result["mean"]
+    pooled = {name: m for name, m in quality.items() if is_pooled(m)}
+    if pooled and len(sets) > 1:
+        result["pooled"] = _score(pooled, [row for rows in sets for row in rows])
+    headline = result["mbr"] if mbr else {**result["mean"], **result.get("pooled", {})}
     result["summary"] = {name: (result["diversity"][name] if name in diverse else headline[name]) for name in chosen}
     result["signatures"] = {}
     for name, metric in chosen.items():

@@ -12,6 +12,7 @@ import torch
 
 from dlmkit.data.decoding import output_records
 from dlmkit.interfaces import Batch, Dataset, Denoiser, Metric, NoiseSchedule, Sampler
+from dlmkit.interfaces.metric import is_pooled
 
 
 @attrs.frozen
@@ -70,15 +71,30 @@ def degeneration(ids: torch.Tensor, mask: torch.Tensor, pad_id: int, special_ids
 def score(
     rows: list[dict[str, str]], metrics: Mapping[str, Metric], *more_seeds: list[dict[str, str]]
 ) -> dict[str, Any]:
-    """Each metric on one set of outputs; diversity metrics too when other seeds' outputs are given."""
+    """Each metric on one set of outputs; diversity metrics too when other seeds' outputs are given.
+
+    With other seeds, a pooled metric (``is_pooled``) is scored on every seed's outputs together, and
+    each seed's own value is kept beside it as ``NAME_per_seed`` so the spread between draws shows.
+    """
+    candidates = [[r["recover"] for r in rows], *([r["recover"] for r in seed] for seed in more_seeds)]
+    out: dict[str, Any] = {}
+    for name, metric in metrics.items():
+        if metric.needs_candidates:
+            if more_seeds:
+                out[name] = _compute(metric, rows, candidates)
+        elif more_seeds and is_pooled(metric):
+            sets = [rows, *more_seeds]
+            out[name] = _compute(metric, [r for seed in sets for r in seed])
+            out[f"{name}_per_seed"] = [_compute(metric, seed) for seed in sets]
+        else:
+            out[name] = _compute(metric, rows)
+    return out
+
+
+def _compute(metric: Metric, rows: list[dict[str, str]], candidates: list[list[str]] | None = None) -> float:
     hyps = [r["recover"] for r in rows]
     refs = [r["reference"] for r in rows]
     srcs = [r["source"] for r in rows]
-    candidates = [hyps, *([r["recover"] for r in seed] for seed in more_seeds)]
-    out: dict[str, Any] = {}
-    for name, metric in metrics.items():
-        if not metric.needs_candidates:
-            out[name] = float(metric.compute(hyps, refs, srcs))
-        elif more_seeds:
-            out[name] = float(metric.compute(hyps, refs, srcs, candidates))
-    return out
+    if candidates is None:
+        return float(metric.compute(hyps, refs, srcs))
+    return float(metric.compute(hyps, refs, srcs, candidates))

@@ -13,6 +13,10 @@ class Metric(Protocol):
     ``hyps``, ``refs`` and ``sources`` are DiffuSeq output strings (``recover``, ``reference``,
     ``source``) before cleaning; each metric cleans as DiffuSeq's evaluation script does.
     ``candidates[k][i]`` is seed ``k``'s output for example ``i``.
+
+    Optional: a class attribute ``pooled = True`` marks a metric of the outputs' distribution (a share,
+    not a per-example score averaged); with several seeds it is scored once on every seed's outputs
+    together, because one seed's share estimate has a sampling floor of its own (``is_pooled``).
     """
 
     higher_is_better: bool
@@ -25,3 +29,8 @@ class Metric(Protocol):
         sources: Sequence[str],
         candidates: Sequence[Sequence[str]] | None = None,
     ) -> float: ...
+
+
+def is_pooled(metric: Metric) -> bool:
+    """Whether ``metric`` is scored on every seed's outputs together (optional attribute, default False)."""
+    return bool(getattr(metric, "pooled", False))

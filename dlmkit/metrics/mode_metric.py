@@ -34,6 +34,8 @@ class ModeMetric:
     name: ClassVar[str]
     higher_is_better: bool = True
     needs_candidates: bool = False
+    pooled: bool = True
+    """A share of the outputs: with several seeds, one share over all of them (``Metric``)."""
 
     def __init__(self, params: ModeMetricParams | None = None) -> None:
         self.params = params or ModeMetricParams()

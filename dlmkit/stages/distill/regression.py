@@ -4,7 +4,9 @@ Off by default (DLM-One has none).  On, every generator update computes a target
 the student sees (the same noise at ``t_init``) for the first ``pairs`` sequences of the batch, and
 adds ``weight`` times the squared distance of the student's output to it
 (``dlmkit.objectives.regression``).  ``target = "teacher_path"`` (DMD's) is the end point of the
-teacher's unrounded DDIM for ``steps`` steps; ``"start_student"`` is the stage's own starting
+teacher's unrounded DDIM for ``steps`` steps, from the student's own input or, with ``t_start``, from
+the same noise entered at another timestep (``T - 1``: DMD's pairs, the teacher's whole flow, for a
+teacher whose chain from ``t_init`` is poor); ``"start_student"`` is the stage's own starting
 student (``dlmkit.stages.distill.start_anchor``).
 """
 
@@ -29,23 +31,35 @@ REGRESSION_TARGETS: tuple[str, ...] = get_args(RegressionTargetName)
 
 @attrs.frozen
 class RegressionSpec:
-    """``[stage.regression]``: weight 0 is off; what it regresses on; ``steps`` DDIM steps from ``t_init``
-    (``teacher_path`` only); ``pairs`` per update."""
+    """``[stage.regression]``: weight 0 is off; what it regresses on; ``steps`` DDIM steps from ``t_start``
+    (``teacher_path`` only; unset, ``t_init``); ``pairs`` per update."""
 
     weight: float = attrs.field(default=0.0, validator=[finite, v.ge(0.0)])
     target: RegressionTargetName = attrs.field(default="teacher_path", validator=v.in_(REGRESSION_TARGETS))
     steps: int = attrs.field(default=10, validator=[v.instance_of(int), v.ge(1)])
     pairs: int | None = attrs.field(default=None, validator=v.optional([v.instance_of(int), v.gt(0)]))
     """Sequences of each generator batch that get a target (the first ones); unset, all of them."""
+    t_start: int | None = attrs.field(default=None, validator=v.optional([v.instance_of(int), v.ge(0)]))
+    """Where the teacher's DDIM enters the student's noise: unset, ``t_init`` (the student's own input,
+    ``q_sample(0, t_init, z)``); ``T - 1``, in effect ``z`` itself, the teacher's pure-noise start."""
 
 
-def steps_problem(spec: RegressionSpec, t_init: int) -> str | None:
-    """Why the DDIM cannot run from ``t_init`` (more steps than timesteps down to 0); None if it can, is off
-    or regresses on another target."""
-    if spec.weight > 0.0 and spec.target == "teacher_path" and spec.steps > t_init + 1:
+def steps_problem(spec: RegressionSpec, t_init: int, num_timesteps: int | None = None) -> str | None:
+    """Why the DDIM cannot run from its start (more steps than timesteps down to 0, or a ``t_start`` past the
+    schedule's last timestep, when ``num_timesteps`` is known); None if it can, is off or regresses on
+    another target."""
+    if spec.weight <= 0.0 or spec.target != "teacher_path":
+        return None
+    if spec.t_start is not None and num_timesteps is not None and spec.t_start >= num_timesteps:
         return (
-            f"[stage.regression] steps = {spec.steps} exceeds the {t_init + 1} timesteps from t_init {t_init} "
-            f"down to 0; set steps to at most {t_init + 1}"
+            f"[stage.regression] t_start = {spec.t_start} is past the schedule's last timestep "
+            f"{num_timesteps - 1}; set it to at most {num_timesteps - 1}, or leave it unset for t_init"
+        )
+    start, name = (t_init, "t_init") if spec.t_start is None else (spec.t_start, "t_start")
+    if spec.steps > start + 1:
+        return (
+            f"[stage.regression] steps = {spec.steps} exceeds the {start + 1} timesteps from {name} {start} "
+            f"down to 0; set steps to at most {start + 1}"
         )
     return None
 
@@ -74,11 +88,12 @@ class TeacherPathTarget:
     """The teacher's deterministic map from the student's input, and the term it gives (not a Module)."""
 
     def __init__(self, spec: RegressionSpec, teacher: Teacher, schedule: NoiseSchedule, t_init: int):
-        problem = steps_problem(spec, t_init)
+        problem = steps_problem(spec, t_init, schedule.num_timesteps)
         if problem is not None:
             raise UserError(problem)
         self.spec, self.teacher, self.schedule = spec, teacher, schedule
-        self.ddim = DDIMSampler(DDIMParams(steps=spec.steps, eta=0.0, round_every_step=False, t_start=t_init))
+        start = t_init if spec.t_start is None else spec.t_start
+        self.ddim = DDIMSampler(DDIMParams(steps=spec.steps, eta=0.0, round_every_step=False, t_start=start))
 
     def target(self, cond: Batch, z: Tensor) -> Tensor:
         """The teacher's DDIM end point ``[n, L, D]`` for the first ``n`` sequences, from their noise ``z``."""
