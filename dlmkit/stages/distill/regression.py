@@ -85,7 +85,7 @@ def weighted_term(
 
 
 class TeacherPathTarget:
-    """The teacher's deterministic map from the student's input, and the term it gives (not a Module)."""
+    """The teacher's deterministic map from the student's noise, and the term it gives (not a Module)."""
 
     def __init__(self, spec: RegressionSpec, teacher: Teacher, schedule: NoiseSchedule, t_init: int):
         problem = steps_problem(spec, t_init, schedule.num_timesteps)
