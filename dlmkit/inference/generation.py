@@ -76,25 +76,25 @@ def score(
     With other seeds, a pooled metric (``is_pooled``) is scored on every seed's outputs together, and
     each seed's own value is kept beside it as ``NAME_per_seed`` so the spread between draws shows.
     """
-    candidates = [[r["recover"] for r in rows], *([r["recover"] for r in seed] for seed in more_seeds)]
+    sets = [rows, *more_seeds]
+    first = _columns(rows)
+    pooled = {name for name, m in metrics.items() if more_seeds and not m.needs_candidates and is_pooled(m)}
+    if pooled:  # each set's columns once, whatever the number of pooled metrics
+        each = [first, *map(_columns, more_seeds)]
+        every = _columns([r for seed in sets for r in seed])
     out: dict[str, Any] = {}
     for name, metric in metrics.items():
         if metric.needs_candidates:
             if more_seeds:
-                out[name] = _compute(metric, rows, candidates)
-        elif more_seeds and is_pooled(metric):
-            sets = [rows, *more_seeds]
-            out[name] = _compute(metric, [r for seed in sets for r in seed])
-            out[f"{name}_per_seed"] = [_compute(metric, seed) for seed in sets]
+                out[name] = float(metric.compute(*first, [[r["recover"] for r in seed] for seed in sets]))
+        elif name in pooled:
+            out[name] = float(metric.compute(*every))
+            out[f"{name}_per_seed"] = [float(metric.compute(*columns)) for columns in each]
         else:
-            out[name] = _compute(metric, rows)
+            out[name] = float(metric.compute(*first))
     return out
 
 
-def _compute(metric: Metric, rows: list[dict[str, str]], candidates: list[list[str]] | None = None) -> float:
-    hyps = [r["recover"] for r in rows]
-    refs = [r["reference"] for r in rows]
-    srcs = [r["source"] for r in rows]
-    if candidates is None:
-        return float(metric.compute(hyps, refs, srcs))
-    return float(metric.compute(hyps, refs, srcs, candidates))
+def _columns(rows: list[dict[str, str]]) -> tuple[list[str], list[str], list[str]]:
+    """``hyps``, ``refs`` and ``sources`` of DiffuSeq output rows, as ``Metric.compute`` takes them."""
+    return [r["recover"] for r in rows], [r["reference"] for r in rows], [r["source"] for r in rows]
