@@ -11,12 +11,17 @@ from click.testing import CliRunner
 from safetensors.torch import load_file
 
 from dlmkit.cli.main import cli
+from dlmkit.engine.final_eval import attrs_row
 from dlmkit.engine.pipeline import run_recipe
+from dlmkit.evaluation.output_files import read_output_file
+from dlmkit.inference.generation import score
+from dlmkit.metrics.bleu import BleuMetric
 from dlmkit.recipe.load import load_recipe
 from tests.kill_resume import run_killed
 
 REPO = Path(__file__).resolve().parents[1]
 TINY = REPO / "recipes" / "tiny_cpu.toml"
+BLEU = {"bleu": BleuMetric()}
 
 SHORT = [
     "stage.teacher.steps=8",
@@ -50,6 +55,14 @@ def test_tiny_recipe_runs_through_the_cli(tmp_path: Path) -> None:
     assert {"self_bleu", "div4", "rouge_l", "dist1", "avg_len", "seconds_per_seq"} <= set(results["student"])
     assert len((out / "outputs" / "student_seed1.jsonl").read_text().splitlines()) == 8
     assert results["student"]["speedup"] > 1.0
+    student, teacher = results["student"], results["teacher"]
+    drawn = [
+        score([attrs_row(r) for r in read_output_file(out / "outputs" / f"student_seed{k}.jsonl")], BLEU)["bleu"]
+        for k in (0, 1)
+    ]
+    assert student["bleu_per_seed"] == pytest.approx(drawn) and student["bleu"] == pytest.approx(drawn[0])
+    assert student["bleu_mean"] == pytest.approx(sum(drawn) / 2)
+    assert student["bleu_mean_vs_teacher"] == pytest.approx(student["bleu_mean"] / teacher["bleu_mean"])
     state = json.loads((out / "run_state.json").read_text())
     assert [state["stages"][s]["summary"]["complete"] for s in ("teacher", "stage1", "stage2")] == [True, True, True]
     assert (out / "resolved.toml").is_file() and (out / "outputs" / "student_seed0.jsonl").is_file()

@@ -1,4 +1,5 @@
-"""Share metrics over several seeds: scored on every seed's outputs together, each seed's value kept beside it.
+"""Metrics over several seeds: share metrics scored on every seed's outputs together, others kept as the first
+seed's beside their mean, each seed's value beside both.
 
 One seed's mode shares carry a sampling floor (a uniform sampler's TV over ~470 outputs averages about
 0.03), so ``mode_tv`` of several seeds is the TV of their pooled shares, not the mean of the seeds' TVs.
@@ -48,14 +49,17 @@ def test_several_seeds_score_the_pooled_shares_with_each_seed_beside_them() -> N
     assert out["mode_tv"] == pytest.approx(0.5 * (2 * abs(4 / 14 - 0.25) + 2 * abs(3 / 14 - 0.25)))
     assert out["validity"] == pytest.approx(14 / 16)
     assert out["validity_per_seed"] == pytest.approx([1.0, 0.75])
-    assert out["bleu"] == pytest.approx(score(SEED_A, {"bleu": BleuMetric()})["bleu"])  # first seed's, as before
-    assert "bleu_per_seed" not in out
+    each = [score(rows, {"bleu": BleuMetric()})["bleu"] for rows in (SEED_A, SEED_B)]
+    assert each[0] != pytest.approx(each[1])
+    assert out["bleu"] == pytest.approx(each[0])  # first seed's, as before
+    assert out["bleu_per_seed"] == pytest.approx(each) and out["bleu_mean"] == pytest.approx(sum(each) / 2)
+    assert "mode_tv_mean" not in out and "validity_mean" not in out  # pooled, not averaged
 
 
 def test_one_seed_scores_as_before() -> None:
     out = score(SEED_B, METRICS)
     assert out["mode_tv"] == pytest.approx(0.5) and out["validity"] == pytest.approx(0.75)
-    assert not any(key.endswith("_per_seed") for key in out)
+    assert not any(key.endswith(("_per_seed", "_mean")) for key in out)
 
 
 def test_eval_of_several_files_pools_share_metrics_in_its_summary(tmp_path: Path) -> None:

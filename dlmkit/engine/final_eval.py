@@ -1,8 +1,9 @@
 """The end of a run: the student and the teacher on the evaluation split, side by side.
 
-Quality is one sample per source (seed ``seed``); diversity metrics use ``seeds`` samples per
-source.  The speed-up is measured in the same run on the same machine, both models timed on the
-same ``timing_batch`` sources, rounding and detokenisation included.  Slow teacher outputs may be
+Quality is one sample per source (seed ``seed``), with its mean over the ``seeds`` draws beside it
+(``NAME_mean``, and ``bleu_mean_vs_teacher``); diversity metrics use ``seeds`` samples per source.
+The speed-up is measured in the same run on the same machine, both models timed on the same
+``timing_batch`` sources, rounding and detokenisation included.  Slow teacher outputs may be
 precomputed (``teacher_outputs``); the teacher is still re-timed here.
 """
 
@@ -154,8 +155,13 @@ class FinalEvaluation:
             results["student"]["speedup"] = results["teacher"]["seconds_per_seq"] / max(
                 1e-12, results["student"]["seconds_per_seq"]
             )
-            if "bleu" in results["student"] and results["teacher"].get("bleu"):
-                results["student"]["bleu_vs_teacher"] = results["student"]["bleu"] / results["teacher"]["bleu"]
+            student_row, teacher_row = results["student"], results["teacher"]
+            if "bleu" in student_row and teacher_row.get("bleu"):
+                student_row["bleu_vs_teacher"] = student_row["bleu"] / teacher_row["bleu"]
+                if "bleu_mean" in student_row:  # the first draw's ratio swings with the draw; the means' less
+                    student_row["bleu_mean_vs_teacher"] = student_row["bleu_mean"] / teacher_row.get(
+                        "bleu_mean", teacher_row["bleu"]
+                    )
         if student is not None and spec.full_split and len(self.full) > len(self.subset):
             out = generate(
                 student,

@@ -73,25 +73,28 @@ def score(
 ) -> dict[str, Any]:
     """Each metric on one set of outputs; diversity metrics too when other seeds' outputs are given.
 
-    With other seeds, a pooled metric (``is_pooled``) is scored on every seed's outputs together, and
-    each seed's own value is kept beside it as ``NAME_per_seed`` so the spread between draws shows.
+    With other seeds every metric of one output per source also keeps each seed's value as
+    ``NAME_per_seed``, so the spread between draws shows: a pooled metric (``is_pooled``) is scored on
+    every seed's outputs together, any other stays the first seed's and gains ``NAME_mean`` over the
+    seeds (on 50 sources one draw's BLEU can be 10% off its mean).
     """
     sets = [rows, *more_seeds]
     first = _columns(rows)
+    each = [first, *map(_columns, more_seeds)]  # each set's columns once, whatever the number of metrics
     pooled = {name for name, m in metrics.items() if more_seeds and not m.needs_candidates and is_pooled(m)}
-    if pooled:  # each set's columns once, whatever the number of pooled metrics
-        each = [first, *map(_columns, more_seeds)]
-        every = _columns([r for seed in sets for r in seed])
+    every = _columns([r for seed in sets for r in seed]) if pooled else first
     out: dict[str, Any] = {}
     for name, metric in metrics.items():
         if metric.needs_candidates:
             if more_seeds:
                 out[name] = float(metric.compute(*first, [[r["recover"] for r in seed] for seed in sets]))
-        elif name in pooled:
-            out[name] = float(metric.compute(*every))
-            out[f"{name}_per_seed"] = [float(metric.compute(*columns)) for columns in each]
-        else:
-            out[name] = float(metric.compute(*first))
+            continue
+        values = [float(metric.compute(*columns)) for columns in each]
+        out[name] = float(metric.compute(*every)) if name in pooled else values[0]
+        if more_seeds:
+            out[f"{name}_per_seed"] = values
+            if name not in pooled:
+                out[f"{name}_mean"] = sum(values) / len(values)
     return out
 
 
