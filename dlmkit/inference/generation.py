@@ -76,18 +76,17 @@ def score(
     With other seeds every metric of one output per source also keeps each seed's value as
     ``NAME_per_seed``, so the spread between draws shows: a pooled metric (``is_pooled``) is scored on
     every seed's outputs together, any other stays the first seed's and gains ``NAME_mean`` over the
-    seeds (on 50 sources one draw's BLEU can be 10% off its mean).
+    seeds (on 50 QQP sources the teacher's draws read BLEU 0.054-0.077 around a mean of 0.068).
     """
-    sets = [rows, *more_seeds]
     first = _columns(rows)
     each = [first, *map(_columns, more_seeds)]  # each set's columns once, whatever the number of metrics
     pooled = {name for name, m in metrics.items() if more_seeds and not m.needs_candidates and is_pooled(m)}
-    every = _columns([r for seed in sets for r in seed]) if pooled else first
+    every = _columns([r for seed in (rows, *more_seeds) for r in seed]) if pooled else first
     out: dict[str, Any] = {}
     for name, metric in metrics.items():
         if metric.needs_candidates:
             if more_seeds:
-                out[name] = float(metric.compute(*first, [[r["recover"] for r in seed] for seed in sets]))
+                out[name] = float(metric.compute(*first, [hyps for hyps, _, _ in each]))
             continue
         values = [float(metric.compute(*columns)) for columns in each]
         out[name] = float(metric.compute(*every)) if name in pooled else values[0]
