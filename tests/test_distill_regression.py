@@ -6,6 +6,7 @@ import copy
 import json
 from pathlib import Path
 
+import attrs
 import pytest
 import torch
 from hypothesis import given, settings
@@ -59,6 +60,20 @@ def test_the_target_is_the_teachers_ddim_from_the_students_start() -> None:
     ddim = DDIMSampler(DDIMParams(steps=4, round_every_step=False, t_start=37))
     assert target.shape[0] == 3
     assert torch.equal(target, ddim.final_state(teacher, head, schedule, ReplayNoise(z[:3])))
+
+
+def test_a_rounded_target_is_the_embeddings_of_the_rounded_ddims_tokens() -> None:
+    teacher, batch, z = _parts()
+    schedule = build_sqrt_schedule(SqrtScheduleParams(num_timesteps=T))
+    spec = RegressionSpec(weight=1.0, steps=4, t_start=T - 1, rounded=True)
+    target = TeacherPathTarget(spec, teacher, schedule, t_init=37).target(batch, z)
+    rounded = DDIMSampler(DDIMParams(steps=4, round_every_step=True, t_start=T - 1))
+    tokens = rounded.sample(teacher, batch, schedule, ReplayNoise(z))
+    target_rows = batch.input_mask.bool()
+    # every target position is exactly the embedding row of the token the rounded DDIM writes there
+    assert torch.equal(target[target_rows], teacher.embed(tokens)[target_rows])
+    unrounded = TeacherPathTarget(attrs.evolve(spec, rounded=False), teacher, schedule, t_init=37).target(batch, z)
+    assert not torch.equal(unrounded[target_rows], target[target_rows])
 
 
 def test_t_start_enters_the_same_noise_at_another_timestep() -> None:

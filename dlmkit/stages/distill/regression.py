@@ -4,9 +4,10 @@ Off by default (DLM-One has none).  On, every generator update computes a target
 the student sees (the same noise at ``t_init``) for the first ``pairs`` sequences of the batch, and
 adds ``weight`` times the squared distance of the student's output to it
 (``dlmkit.objectives.regression``).  ``target = "teacher_path"`` (DMD's) is the end point of the
-teacher's unrounded DDIM for ``steps`` steps, from the student's own input or, with ``t_start``, from
+teacher's deterministic DDIM for ``steps`` steps, from the student's own input or, with ``t_start``, from
 the same noise entered at another timestep (``T - 1``: DMD's pairs, the teacher's whole flow, for a
-teacher whose chain from ``t_init`` is poor); ``"start_student"`` is the stage's own starting
+teacher whose chain from ``t_init`` is poor), unrounded unless ``rounded`` (DiffuSeq's per-step rounding,
+which on the QQP teacher lifts the map's BLEU from 0.050 to 0.077); ``"start_student"`` is the stage's own starting
 student (``dlmkit.stages.distill.start_anchor``).
 """
 
@@ -42,6 +43,9 @@ class RegressionSpec:
     t_start: int | None = attrs.field(default=None, validator=v.optional([v.instance_of(int), v.ge(0)]))
     """Where the teacher's DDIM enters the student's noise: unset, ``t_init`` (the student's own input,
     ``q_sample(0, t_init, z)``); ``T - 1``, in effect ``z`` itself, the teacher's pure-noise start."""
+    rounded: bool = attrs.field(default=False, validator=v.instance_of(bool))
+    """Round each of the DDIM's x0 predictions to the nearest embedding (``teacher_path`` only): the target
+    is then a sequence of embedding rows, the tokens DiffuSeq's own DDIM would write for that noise."""
 
 
 def steps_problem(spec: RegressionSpec, t_init: int, num_timesteps: int | None = None) -> str | None:
@@ -93,7 +97,7 @@ class TeacherPathTarget:
             raise UserError(problem)
         self.spec, self.teacher, self.schedule = spec, teacher, schedule
         start = t_init if spec.t_start is None else spec.t_start
-        self.ddim = DDIMSampler(DDIMParams(steps=spec.steps, eta=0.0, round_every_step=False, t_start=start))
+        self.ddim = DDIMSampler(DDIMParams(steps=spec.steps, eta=0.0, round_every_step=spec.rounded, t_start=start))
 
     def target(self, cond: Batch, z: Tensor) -> Tensor:
         """The teacher's DDIM end point ``[n, L, D]`` for the first ``n`` sequences, from their noise ``z``."""
