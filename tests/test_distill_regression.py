@@ -143,3 +143,32 @@ def test_a_recipe_with_more_steps_than_t_init_allows_fails_to_load() -> None:
     # Found when the recipe loads, before any stage runs, not when the distill stage starts.
     with pytest.raises(RecipeError, match=r"\[stage.regression\] steps = 5000 exceeds"):
         load_recipe(TINY, [*FAST, "stage.stage1.regression.weight=1.0", "stage.stage1.regression.steps=5000"])
+
+
+def test_the_token_term_asks_for_the_rounded_chains_tokens() -> None:
+    teacher, batch, z = _parts(batch_size=8)
+    schedule = build_sqrt_schedule(SqrtScheduleParams(num_timesteps=T))
+    spec = RegressionSpec(weight=1.0, steps=4, t_start=T - 1, rounded=True, token_weight=0.5)
+    path = TeacherPathTarget(spec, teacher, schedule, t_init=37)
+    target = path.target(batch, z)
+    _, logged = path.term(batch, z, target)
+    assert float(logged["regression_token_match"]) == 1.0  # the chain's own rows decode to its tokens
+    # an output just past the midpoint between the chain's row and another decodes to the other token
+    table = teacher.embedding_weight.detach()
+    wrong = target.clone()
+    rows = batch.input_mask.bool()
+    ids = teacher.logits(target).argmax(-1)
+    other = (ids + 1) % table.shape[0]
+    wrong[rows] = 0.45 * table[ids[rows]] + 0.55 * table[other[rows]]
+    off_target, logged_off = path.term(batch, z, wrong)
+    assert float(logged_off["regression_token_match"]) < 1.0
+    assert float(logged_off["regression_tokens"]) > float(logged["regression_tokens"])
+    plain = TeacherPathTarget(attrs.evolve(spec, token_weight=0.0), teacher, schedule, t_init=37)
+    plain_loss, plain_logged = plain.term(batch, z, wrong)
+    assert "regression_tokens" not in plain_logged
+    assert torch.allclose(off_target - plain_loss, 0.5 * torch.as_tensor(logged_off["regression_tokens"]))
+
+
+def test_the_token_term_needs_the_rounded_chain() -> None:
+    with pytest.raises(RecipeError, match=r"(?s)token_weight.*needs target = \"teacher_path\" and rounded = true"):
+        load_recipe(TINY, [*FAST, "stage.stage1.regression.weight=1.0", "stage.stage1.regression.token_weight=2.0"])

@@ -27,7 +27,7 @@ PANELS: tuple[tuple[str, tuple[str, ...], bool], ...] = (
     ("psi's advantage over the teacher (relative)", ("g_psi_advantage_rel",), False),
     ("output scale / embedding table", ("g_out_norm", "g_out_norm_max", "g_out_beyond"), False),
     ("discriminator accuracy", ("psi_disc_acc_real", "psi_disc_acc_fake"), False),
-    ("distance to the regression target from the same input", ("g_regression",), False),
+    ("the regression target: distance, and tokens matched", ("g_regression", "g_regression_token_match"), False),
 )
 
 #: ``val_*`` keys that are readings of their own panel or bookkeeping, not the validation metric.
