@@ -52,8 +52,8 @@ class RegressionSpec:
     is then a sequence of embedding rows, the tokens DiffuSeq's own DDIM would write for that noise."""
     token_weight: float = attrs.field(default=0.0, validator=[finite, v.ge(0.0)])
     """Weight of the cross-entropy of the teacher's logits of the student's output against the tokens the
-    rounded chain writes (``rounded`` only; 0 is off).  The squared distance alone lets an output that sits
-    between two rows decode to a third; this term asks for the chain's token at each position."""
+    rounded chain writes (``rounded`` only; 0 is off).  The squared distance alone does not say on which side
+    of the boundary between the chain's row and a neighbour's an output lands; this term asks for the chain's side."""
 
     def __attrs_post_init__(self) -> None:
         if self.token_weight > 0.0 and not (self.rounded and self.target == "teacher_path"):
