@@ -24,6 +24,7 @@ from torch import Tensor
 from dlmkit.errors import UserError
 from dlmkit.injectors.positions import target_positions
 from dlmkit.interfaces import Batch, NoiseSchedule, Scalar, Teacher
+from dlmkit.nn.token_loss import token_cross_entropy
 from dlmkit.objectives.masking import token_mean
 from dlmkit.objectives.regression import regression_loss
 from dlmkit.samplers.ddim import DDIMParams, DDIMSampler
@@ -136,8 +137,8 @@ def token_term(teacher: Teacher, x_gen: Tensor, target: Tensor, mask: Tensor) ->
     to (fp32, 0-d), and the share of target tokens the output already decodes to."""
     with torch.no_grad():
         ids = teacher.logits(target.float()).argmax(dim=-1)
-    logits = teacher.logits(x_gen.float()).float()
+    logits = teacher.logits(x_gen.float())
     tokens = target_positions(mask, x_gen)[..., 0].float()
-    ce = torch.nn.functional.cross_entropy(logits.transpose(1, 2), ids, reduction="none")
+    ce = token_cross_entropy(logits, ids)
     agree = (logits.detach().argmax(dim=-1) == ids).float()
     return token_mean(ce, tokens).mean(), token_mean(agree, tokens).mean()
