@@ -13,7 +13,9 @@ import torch
 from click.testing import CliRunner
 
 from dlmkit.cli.main import cli
+from dlmkit.engine import final_eval
 from dlmkit.engine.pipeline import run_recipe
+from dlmkit.engine.stop_request import StopNow, StopRequest
 from dlmkit.errors import RunInterrupted
 from dlmkit.hookspecs import hookimpl
 from dlmkit.plugins import get_plugins
@@ -89,3 +91,42 @@ def test_ctrl_c_through_the_command_exits_130_and_says_how_to_resume(tmp_path: P
     state = json.loads((tmp_path / "run" / "run_state.json").read_text())
     assert state["stages"]["stage1"]["summary"]["complete"] is False
     assert signal.getsignal(signal.SIGINT) is before  # handlers restored after the run
+
+
+def test_a_stop_during_the_final_evaluation_ends_it_at_once_and_resume_finishes_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The evaluation has nothing to save, so the first signal ends it where it is (a QQP teacher's 2000-step
+    sampling takes minutes); the stages stay finished and ``--resume`` runs only the evaluation."""
+    run, calls = tmp_path / "run", []
+    real_generate = final_eval.generate
+
+    def generate_after_a_sigterm(*args: object, **kwargs: object) -> object:
+        calls.append(1)
+        if len(calls) == 1:
+            os.kill(os.getpid(), signal.SIGTERM)
+        return real_generate(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(final_eval, "generate", generate_after_a_sigterm)
+    with pytest.raises(RunInterrupted) as caught:
+        run_recipe(load_recipe(TINY, OVERRIDES), output_dir=run, progress=False)
+    stopped = str(caught.value)
+    assert caught.value.exit_code == 143 and "during the final evaluation" in stopped and "--resume" in stopped
+    assert calls == [1]  # stopped inside the first generation, not after the whole evaluation
+    state = json.loads((run / "run_state.json").read_text())
+    assert "results" not in state and all(s["summary"]["complete"] for s in state["stages"].values())
+    assert not (run / "results.json").exists()
+    run_recipe(load_recipe(TINY, OVERRIDES), output_dir=run, resume=True, progress=False)
+    assert len(calls) > 1 and "student" in json.loads((run / "results.json").read_text())
+
+
+def test_a_stop_request_waits_outside_at_once_and_not_inside_it() -> None:
+    waiting = StopRequest()
+    waiting.handle(signal.SIGTERM, None)  # recorded for the step loop to see; nothing raised
+    assert waiting.requested and waiting.exit_code == 143
+    with pytest.raises(StopNow, match="SIGTERM"), waiting.at_once():  # pending on entry: stop before any work
+        pytest.fail("the block ran although a stop was pending")
+    now = StopRequest()
+    with pytest.raises(StopNow, match="SIGINT"), now.at_once():
+        now.handle(signal.SIGINT, None)
+    assert not now.immediate  # left as it was after the block

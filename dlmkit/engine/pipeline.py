@@ -15,7 +15,7 @@ from dlmkit.engine.progress import console
 from dlmkit.engine.run_lock import hold_run_folder
 from dlmkit.engine.runtime import Runtime, seed_everything
 from dlmkit.engine.size_notes import capped_counts
-from dlmkit.engine.stop_request import stop_on_signals
+from dlmkit.engine.stop_request import StopNow, stop_on_signals
 from dlmkit.errors import RunInterrupted, UserError
 from dlmkit.interfaces import Stage, StageResult, Teacher, Tokenizer
 from dlmkit.interfaces.stage import TEACHER_ARTIFACT
@@ -92,7 +92,14 @@ def run_recipe(
         check_new_run(run_dir)  # before the lock file is made: a refused folder is left as it was
     check_no_links_out(run_dir)
     with hold_run_folder(run_dir), stop_on_signals() as stop:
-        state, finished = _run_locked(recipe, run_dir, resume, device, progress)
+        try:
+            state, finished = _run_locked(recipe, run_dir, resume, device, progress)
+        except StopNow as stopped:
+            raise RunInterrupted(
+                f"stopped by {stopped} during the final evaluation; every stage is saved; finish the evaluation "
+                f"with: dlmkit run {recipe.source} --output-dir {run_dir} --resume",
+                stop.exit_code,
+            ) from None
     if not finished and stop.signal is not None:
         raise RunInterrupted(
             f"stopped by {stop.signal.name} with a checkpoint written; continue with: dlmkit run {recipe.source} "
@@ -205,7 +212,8 @@ def _run_locked(
     if recipe.eval is not None and main:
         from dlmkit.engine.final_eval import evaluate_run
 
-        state["results"] = evaluate_run(ctx)
+        with stop_request.current.at_once():  # every stage is saved: a stop has nothing to wait for
+            state["results"] = evaluate_run(ctx)
         folder.write_state(state)
     runtime.world.barrier()
     if main:

@@ -4,6 +4,8 @@ The first SIGTERM or SIGINT only records the request; the step loop sees it afte
 saves atomically and ends the stage as stopped, and the pipeline turns that into ``RunInterrupted``
 (exit 143 or 130).  A second SIGINT while the checkpoint is pending stops at once (Python's usual
 ``KeyboardInterrupt``): the last checkpoint on disk is still whole, since checkpoints are written atomically.
+Where nothing is left to save (the final evaluation, after every stage is written), ``at_once`` makes the
+first signal stop the work where it is, rather than minutes later when the evaluation ends.
 """
 
 from __future__ import annotations
@@ -18,11 +20,17 @@ from types import FrameType
 STOP_SIGNALS = {"SIGTERM": signal.SIGTERM, "SIGINT": signal.SIGINT}
 
 
+class StopNow(BaseException):
+    """Raised by the signal handler inside ``StopRequest.at_once``.  A ``BaseException``, as
+    ``KeyboardInterrupt`` is, so that no ``except Exception`` on the way up takes it for a failure."""
+
+
 class StopRequest:
     """The pending stop of this process, if any: which signal asked for it."""
 
     def __init__(self) -> None:
         self.signal: signal.Signals | None = None
+        self.immediate = False
 
     @property
     def requested(self) -> bool:
@@ -32,6 +40,19 @@ class StopRequest:
         if self.signal is not None and signum == signal.SIGINT:
             raise KeyboardInterrupt  # a second Ctrl-C: stop now
         self.signal = signal.Signals(signum)
+        if self.immediate:
+            raise StopNow(self.signal.name)
+
+    @contextlib.contextmanager
+    def at_once(self) -> Iterator[None]:
+        """Within the block a stop request raises ``StopNow`` where the work is (one already pending, on entry)."""
+        if self.signal is not None:
+            raise StopNow(self.signal.name)
+        self.immediate = True
+        try:
+            yield
+        finally:
+            self.immediate = False
 
     @property
     def exit_code(self) -> int:
