@@ -1,5 +1,6 @@
 """SIGTERM or Ctrl-C during a run: the step finishes, a checkpoint is written, the exit code says which
-signal (143 / 130), and ``--resume`` reaches the same weights as a run that was never stopped."""
+signal (143 / 130), and ``--resume`` reaches the same weights as a run that was never stopped; during the
+final evaluation, with nothing left to save, the run stops at once."""
 
 from __future__ import annotations
 
