@@ -91,20 +91,19 @@ def run_recipe(
     if not resume:
         check_new_run(run_dir)  # before the lock file is made: a refused folder is left as it was
     check_no_links_out(run_dir)
+    resume_with = f"dlmkit run {recipe.source} --output-dir {run_dir} --resume"
     with hold_run_folder(run_dir), stop_on_signals() as stop:
         try:
             state, finished = _run_locked(recipe, run_dir, resume, device, progress)
         except StopNow as stopped:
             raise RunInterrupted(
                 f"stopped by {stopped} during the final evaluation; every stage is saved; finish the evaluation "
-                f"with: dlmkit run {recipe.source} --output-dir {run_dir} --resume",
+                f"with: {resume_with}",
                 stop.exit_code,
             ) from None
     if not finished and stop.signal is not None:
         raise RunInterrupted(
-            f"stopped by {stop.signal.name} with a checkpoint written; continue with: dlmkit run {recipe.source} "
-            f"--output-dir {run_dir} --resume",
-            stop.exit_code,
+            f"stopped by {stop.signal.name} with a checkpoint written; continue with: {resume_with}", stop.exit_code
         )
     return state
 
