@@ -4,9 +4,9 @@ The first stage of ``recipes/proof_modes.toml`` (the shipped learned teacher) an
 ``recipes/proof_modes_oracle.toml`` (the exact teacher) run for their first ``steps`` iterations with
 every rate, objective and batch as the recipe sets them (a rate the recipe anneals over the whole
 stage stays at its start, where the recipe's first iterations have it), once as they are and once as
-the negative control (psi and its discriminator head at learning rate 0, so psi stays its starting
-network and the score difference, DMD's or SiD's ``A - B``, carries no signal about the student; a
-regression term, where a recipe has one, off).  The learned rung runs ``dmd`` and the exact rung
+the negative control (psi a frozen copy of the teacher, its discriminator head at learning rate 0,
+so the score difference, DMD's or SiD's ``A - B``, is zero; a regression term, where a recipe has
+one, off).  The learned rung runs ``dmd`` and the exact rung
 ``sid``, so both gradients are covered.  Validation at step 0 scores the undistilled student and at
 the last step the distilled one, on the same sources and noise.  If any part of the mechanism breaks
 (the objective's gradient, psi's DSM update, condition replacement, the generator's optimiser), the
@@ -21,7 +21,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
+from dlmkit.cli.main import cli
 from dlmkit.engine.pipeline import run_recipe
 from dlmkit.recipe.load import load_recipe
 from dlmkit.recipe.toml_writer import dumps
@@ -58,6 +60,9 @@ def _stage1_recipe(tmp_path: Path, name: str, steps: int, control: bool) -> Path
             del spec["lr_final"]
     stage.update(steps=steps, eval_every=steps, eval_samples=200, log_every=steps, ckpt_every=0)
     if control:
+        # psi frozen at the teacher itself, so the score difference is zero on both rungs: on the exact rung
+        # a frozen psi_from network would leave `A - B` the oracle's correction of that network, a signal
+        stage.pop("psi_from", None)
         stage["optim"]["psi"]["lr"] = 0.0
         stage.setdefault("optim", {})["head_lr"] = 0.0
         stage.pop("regression", None)  # the teacher's map is a signal about the student too: off in the control
@@ -86,3 +91,15 @@ def test_distillation_raises_validity_and_a_frozen_psi_does_not(tmp_path: Path, 
         f"{name}: distillation gained {gain:+.3f} validity in {steps} iterations (needs {MARGIN:+.2f})"
     )
     assert control < MARGIN, f"{name}: the frozen-psi control gained {control:+.3f}: the gain is not the mechanism's"
+
+
+def test_a_psi_with_nothing_to_train_is_refused_unless_frozen(tmp_path: Path) -> None:
+    """psi copied from the exact teacher has no parameters: learning it is an error that names the fix."""
+    path = _stage1_recipe(tmp_path, "proof_modes_oracle.toml", 30, control=False)
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    data["stage"][0].pop("psi_from")
+    path.write_text(dumps(data), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["run", str(path), "--output-dir", str(tmp_path / "run"), "--no-progress"])
+    assert result.exit_code == 2, result.output
+    assert "psi has no parameters to train" in result.output and "psi_from" in result.output
+    assert "Traceback" not in result.output

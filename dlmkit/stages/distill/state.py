@@ -119,6 +119,11 @@ class DistillState:
         psi_trunk = trainable(self.psi)
         head_params = list(self.head.parameters()) if self.head is not None else []
         self.psi_params = [*psi_trunk, *head_params]
+        if not self.psi_params and stage.optim.psi.lr > 0:
+            raise UserError(
+                f'[[stage]] "{name}": psi has no parameters to train (the teacher it copies has none); set '
+                "psi_from to a network file, or [stage.optim.psi] lr = 0 for a psi frozen at the teacher"
+            )
         self.opt_g = make_optimizer(self.student_params, stage.optim.generator)
         self.opt_psi = make_optimizer(psi_trunk, stage.optim.psi, head_params, stage.optim.head_lr)
         #: each group's rate as the recipe sets it, which an ``lr_final`` anneals from

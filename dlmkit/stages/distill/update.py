@@ -195,6 +195,8 @@ class DistillUpdate:
         """One psi or generator update; ``None`` when the step was skipped as non-finite."""
         s = self.state
         is_psi = which == "psi"
+        if is_psi and not s.psi_params:
+            return {}  # psi with nothing to train (a copy of an analytic teacher) stays the teacher: a null control
         params, opt = (s.psi_params, s.opt_psi) if is_psi else (s.student_params, s.opt_g)
         spec = self.stage.optim.psi if is_psi else self.stage.optim.generator
         s.psi.train(is_psi)
