@@ -94,12 +94,11 @@ def test_distillation_raises_validity_and_a_frozen_psi_does_not(tmp_path: Path, 
 
 
 def test_a_psi_with_nothing_to_train_is_refused_unless_frozen(tmp_path: Path) -> None:
-    """psi copied from the exact teacher has no parameters: learning it is an error that names the fix."""
-    path = _stage1_recipe(tmp_path, "proof_modes_oracle.toml", 30, control=False)
-    data = tomllib.loads(path.read_text(encoding="utf-8"))
-    data["stage"][0].pop("psi_from")
-    path.write_text(dumps(data), encoding="utf-8")
-    result = CliRunner().invoke(cli, ["run", str(path), "--output-dir", str(tmp_path / "run"), "--no-progress"])
+    """The exact rung's control (psi a copy of the oracle, which has no parameters) with psi's rate back
+    on: learning such a psi is an error that names the fix; frozen, it is the control above."""
+    path = _stage1_recipe(tmp_path, "proof_modes_oracle.toml", 30, control=True)
+    args = ["run", str(path), "--set", "stage.stage1.optim.psi.lr=3e-4", "--output-dir", str(tmp_path / "run")]
+    result = CliRunner().invoke(cli, [*args, "--no-progress"])
     assert result.exit_code == 2, result.output
     assert "psi has no parameters to train" in result.output and "psi_from" in result.output
     assert "Traceback" not in result.output
