@@ -172,3 +172,19 @@ def test_the_token_term_asks_for_the_rounded_chains_tokens() -> None:
 def test_the_token_term_needs_the_rounded_chain() -> None:
     with pytest.raises(RecipeError, match=r"(?s)token_weight.*needs target = \"teacher_path\" and rounded = true"):
         load_recipe(TINY, [*FAST, "stage.stage1.regression.weight=1.0", "stage.stage1.regression.token_weight=2.0"])
+
+
+def test_clamp_step_rounds_the_target_chain_only_at_its_noisy_steps() -> None:
+    teacher, batch, z = _parts()
+    schedule = build_sqrt_schedule(SqrtScheduleParams(num_timesteps=T))
+    spec = RegressionSpec(weight=1.0, steps=4, t_start=T - 1, rounded=True, clamp_step=20)
+    target = TeacherPathTarget(spec, teacher, schedule, t_init=37).target(batch, z)
+    ddim = DDIMSampler(DDIMParams(steps=4, t_start=T - 1, clamp_step=20))
+    assert torch.equal(target, ddim.final_state(teacher, batch, schedule, ReplayNoise(z)))
+    every = TeacherPathTarget(attrs.evolve(spec, clamp_step=0), teacher, schedule, t_init=37).target(batch, z)
+    assert not torch.equal(target, every)  # the last steps (t = 16, 0) are no longer rounded
+
+
+def test_clamp_step_needs_the_rounded_chain() -> None:
+    with pytest.raises(RecipeError, match=r"(?s)clamp_step.*set rounded = true"):
+        load_recipe(TINY, [*FAST, "stage.stage1.regression.weight=1.0", "stage.stage1.regression.clamp_step=500"])

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from dlmkit.errors import UserError
 from dlmkit.interfaces import Batch
+from dlmkit.interfaces.teacher import Denoiser
 from dlmkit.samplers import DDIMParams, DDIMSampler
 from dlmkit.samplers.condition import AnchoredCondition
 from dlmkit.samplers.noise import ReplayNoise, SeededNoise
@@ -106,3 +107,44 @@ def test_t_start_outside_the_schedule_is_refused() -> None:
     model = build_toy_teacher(ToyTeacherParams(num_timesteps=T), vocab_size=12, seq_len=6).eval()
     with pytest.raises(UserError, match="t_start = 50"):
         DDIMSampler(DDIMParams(steps=2, t_start=T)).sample(model, batch, schedule, SeededNoise(0))
+
+
+class _RoundLog(SpyDenoiser):
+    """A spy that also records the timestep of the network call before each ``round``."""
+
+    def __init__(self, model: Denoiser) -> None:
+        super().__init__(model)
+        self.rounded_at: list[int] = []
+
+    def round(self, x: torch.Tensor) -> torch.Tensor:
+        self.rounded_at.append(int(self.times[-1][0]))
+        return super().round(x)
+
+
+@pytest.mark.parametrize(
+    ("clamp_step", "clamp_first", "expected"),
+    [(0, True, [49, 37, 24, 12, 0]), (24, True, [49, 37, 24]), (24, False, [24, 12, 0]), (50, True, [])],
+)
+def test_clamp_step_limits_rounding_to_one_end_of_the_chain(
+    clamp_step: int, clamp_first: bool, expected: list[int]
+) -> None:
+    batch, schedule = _setup()
+    torch.manual_seed(0)
+    log = _RoundLog(build_toy_teacher(ToyTeacherParams(num_timesteps=T), vocab_size=12, seq_len=6).eval())
+    DDIMSampler(DDIMParams(steps=5, clamp_step=clamp_step, clamp_first=clamp_first)).final_state(
+        log, batch, schedule, SeededNoise(0)
+    )
+    assert log.rounded_at == expected
+
+
+def test_a_clamp_step_past_the_chain_is_the_unrounded_chain() -> None:
+    batch, schedule = _setup()
+    torch.manual_seed(0)
+    model = build_toy_teacher(ToyTeacherParams(num_timesteps=T), vocab_size=12, seq_len=6).eval()
+
+    def end(params: DDIMParams) -> torch.Tensor:
+        return DDIMSampler(params).final_state(model, batch, schedule, SeededNoise(4))
+
+    unrounded = end(DDIMParams(steps=5, round_every_step=False))
+    assert torch.equal(end(DDIMParams(steps=5, clamp_step=T)), unrounded)
+    assert not torch.equal(end(DDIMParams(steps=5, clamp_step=24)), unrounded)

@@ -25,6 +25,7 @@ from dlmkit.interfaces.sampler import NoiseSource
 from dlmkit.interfaces.schedule import NoiseSchedule
 from dlmkit.interfaces.teacher import Denoiser
 from dlmkit.samplers.condition import AnchoredCondition
+from dlmkit.samplers.rounding_rule import rounds_at
 from dlmkit.samplers.validation import check_inputs, check_steps
 from dlmkit.schedules.respace import respace, space_timesteps
 
@@ -93,11 +94,7 @@ class AncestralSampler:
         return total
 
     def rounds_at(self, t: int) -> bool:
-        if not self.params.rounding:
-            return False
-        if self.params.clamp_first:
-            return t >= self.params.clamp_step
-        return t <= self.params.clamp_step
+        return rounds_at(t, self.params.clamp_step, self.params.clamp_first, self.params.rounding)
 
     @torch.no_grad()
     def sample(self, model: Denoiser, batch: Batch, schedule: NoiseSchedule, noise: NoiseSource) -> Tensor:
