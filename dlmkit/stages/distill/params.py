@@ -85,6 +85,10 @@ class DistillParams:
     scale_penalty: float = attrs.field(default=0.0, validator=[finite, v.ge(0.0)])
     """Weight of an optional hold on the output scale: mean ``relu(||x_g|| - max_k ||e_k||)^2`` over target
     tokens, added to the generator's loss.  Off (0) by default: DLM-One has none."""
+    repeat_penalty: float = attrs.field(default=0.0, validator=[finite, v.ge(0.0)])
+    """Weight of an optional unlikelihood term against repeated adjacent tokens: the chance, under the
+    teacher's logits of the output, that two adjacent target positions write the same word
+    (``dlmkit.objectives.repeat_penalty``), added to the generator's loss.  Off (0) by default: DLM-One has none."""
     regression: RegressionSpec = attrs.field(factory=RegressionSpec)
     """The optional regression term on the teacher's deterministic map from ``t_init`` (DMD's); off by default."""
     keep_max_teacher_error: float | None = attrs.field(default=2.0, validator=_positive_or_unset)

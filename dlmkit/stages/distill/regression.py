@@ -98,10 +98,13 @@ def pair_count(spec: RegressionSpec, batch: int) -> int:
     return batch if spec.pairs is None else min(spec.pairs, batch)
 
 
-class RegressionTarget(Protocol):
-    """A regression target: the term it adds to the generator's loss for one batch."""
+class GeneratorTerm(Protocol):
+    """An optional term of the generator's loss (a regression target, the repeat penalty) for one batch:
+    the weighted term and what to log, from the batch, the student's noise and its output."""
 
     def term(self, cond: Batch, z: Tensor, x_gen: Tensor) -> tuple[Tensor, dict[str, Scalar]]: ...
+
+
 
 
 def weighted_term(

@@ -17,7 +17,8 @@ from dlmkit.interfaces.stage import STUDENT_ARTIFACT
 from dlmkit.interfaces.teacher import as_module
 from dlmkit.plugins import build
 from dlmkit.stages.distill.params import PSI_ARTIFACT, one_step_problem
-from dlmkit.stages.distill.regression import RegressionTarget, TeacherPathTarget
+from dlmkit.stages.distill.regression import GeneratorTerm, TeacherPathTarget
+from dlmkit.stages.distill.repeat_term import RepeatTerm
 from dlmkit.stages.distill.start_anchor import StartStudentTarget
 from dlmkit.stages.distill.state import DistillState
 from dlmkit.stages.distill.update import DistillUpdate, StudentGenerator
@@ -47,14 +48,17 @@ class Distiller:
             raise UserError(one_step_problem(ctx.sampler))
         self.sampler: OneStepGenerator = ctx.sampler
         generator = StudentGenerator(self.state.student, self.sampler, ctx.schedule, ctx.injector)
-        regression: RegressionTarget | None = None  # off (weight 0): the generator's step stays as DLM-One's
+        terms: list[GeneratorTerm] = []  # none (every weight 0): the generator's step stays as DLM-One's
         if stage.regression.weight > 0.0:
-            regression = (
+            terms.append(
                 StartStudentTarget(stage.regression, generator)
                 if stage.regression.target == "start_student"
                 else TeacherPathTarget(stage.regression, self.state.teacher, ctx.schedule, t_init)
             )
-        self.update = DistillUpdate(ctx, name, stage, self.state, self.objective, generator, self.ckpt_dir, regression)
+        if stage.repeat_penalty > 0.0:
+            tok = ctx.dataset.tokenizer
+            terms.append(RepeatTerm(stage.repeat_penalty, self.state.teacher, [tok.pad_id, tok.cls_id, tok.sep_id]))
+        self.update = DistillUpdate(ctx, name, stage, self.state, self.objective, generator, self.ckpt_dir, terms)
         self.validator = DistillValidator(ctx, name, stage, self.state, self.sampler, t_init, self.best_dir)
 
     # -- what the shared loop asks for ----------------------------------------------------

@@ -6,7 +6,7 @@ non-finite steps and steps the optimiser of psi or of the generator.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +30,7 @@ from dlmkit.interfaces.teacher import as_module
 from dlmkit.objectives.discriminator import DiscriminatorHead
 from dlmkit.objectives.instruments import output_scale, scale_excess
 from dlmkit.objectives.time_law import draw_stage_timesteps
-from dlmkit.stages.distill.regression import RegressionTarget
+from dlmkit.stages.distill.regression import GeneratorTerm
 from dlmkit.stages.distill.state import DistillState
 from dlmkit.stages.lr_anneal import factor_at, set_rates
 
@@ -80,14 +80,14 @@ class GeneratorStep(torch.nn.Module):
         generator: StudentGenerator,
         objective: Objective,
         scale_penalty: float = 0.0,
-        regression: RegressionTarget | None = None,
+        terms: Sequence[GeneratorTerm] = (),
     ):
         super().__init__()
         self.student = as_module(student)
         self.objective = objective
         self.generator = generator  # not a Module: the student is registered once, above
         self.scale_penalty = scale_penalty
-        self.regression = regression  # not a Module either: it holds a frozen network
+        self.terms = list(terms)  # not Modules either: they hold frozen networks
 
     def forward(
         self, cond: Batch, z: Tensor, make_context: Callable[[Batch, Tensor], DistillContext]
@@ -102,8 +102,8 @@ class GeneratorStep(torch.nn.Module):
             excess = scale_excess(x_gen, tokens, table)
             loss = loss + self.scale_penalty * excess
             terms["scale_excess"] = excess.detach()
-        if self.regression is not None:
-            term, logged = self.regression.term(cond, z, x_gen)
+        for extra in self.terms:
+            term, logged = extra.term(cond, z, x_gen)
             loss = loss + term
             terms.update(logged)
         return loss, terms
@@ -126,7 +126,7 @@ class DistillUpdate:
         objective: Objective,
         generator: StudentGenerator,
         ckpt_dir: Path,
-        regression: RegressionTarget | None = None,
+        terms: Sequence[GeneratorTerm] = (),
     ):
         self.ctx, self.name, self.stage, self.state, self.objective = ctx, name, stage, state, objective
         self.generator = generator
@@ -135,7 +135,7 @@ class DistillUpdate:
         self.lo, self.hi = world.shard(stage.batch_size, f'[[stage]] "{name}" batch_size')
         self.psi_step = world.wrap(PsiStep(state.psi, state.head, objective), self.device)
         self.generator_step = world.wrap(
-            GeneratorStep(state.student, generator, objective, stage.scale_penalty, regression), self.device
+            GeneratorStep(state.student, generator, objective, stage.scale_penalty, terms), self.device
         )
         self.train = ctx.dataset.split("train")
         self.guard = NonFiniteGuard(
