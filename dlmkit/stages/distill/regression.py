@@ -14,7 +14,7 @@ rounding loss); ``"start_student"`` is the stage's own starting student (``dlmki
 
 from __future__ import annotations
 
-from typing import Literal, Protocol, get_args
+from typing import Literal, get_args
 
 import attrs
 import torch
@@ -96,15 +96,6 @@ def steps_problem(spec: RegressionSpec, t_init: int, num_timesteps: int | None =
 def pair_count(spec: RegressionSpec, batch: int) -> int:
     """How many sequences of a generator batch of ``batch`` get a target (the first ones)."""
     return batch if spec.pairs is None else min(spec.pairs, batch)
-
-
-class GeneratorTerm(Protocol):
-    """An optional term of the generator's loss (a regression target, the repeat penalty) for one batch:
-    the weighted term and what to log, from the batch, the student's noise and its output."""
-
-    def term(self, cond: Batch, z: Tensor, x_gen: Tensor) -> tuple[Tensor, dict[str, Scalar]]: ...
-
-
 
 
 def weighted_term(

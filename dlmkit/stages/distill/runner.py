@@ -16,8 +16,9 @@ from dlmkit.interfaces.objective import uses_discriminator
 from dlmkit.interfaces.stage import STUDENT_ARTIFACT
 from dlmkit.interfaces.teacher import as_module
 from dlmkit.plugins import build
+from dlmkit.stages.distill.generator_term import GeneratorTerm
 from dlmkit.stages.distill.params import PSI_ARTIFACT, one_step_problem
-from dlmkit.stages.distill.regression import GeneratorTerm, TeacherPathTarget
+from dlmkit.stages.distill.regression import TeacherPathTarget
 from dlmkit.stages.distill.repeat_term import RepeatTerm
 from dlmkit.stages.distill.start_anchor import StartStudentTarget
 from dlmkit.stages.distill.state import DistillState

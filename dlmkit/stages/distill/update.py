@@ -30,7 +30,7 @@ from dlmkit.interfaces.teacher import as_module
 from dlmkit.objectives.discriminator import DiscriminatorHead
 from dlmkit.objectives.instruments import output_scale, scale_excess
 from dlmkit.objectives.time_law import draw_stage_timesteps
-from dlmkit.stages.distill.regression import GeneratorTerm
+from dlmkit.stages.distill.generator_term import GeneratorTerm
 from dlmkit.stages.distill.state import DistillState
 from dlmkit.stages.lr_anneal import factor_at, set_rates
 
