@@ -20,7 +20,7 @@ from rich.table import Table
 from dlmkit.engine.context import RunContext
 from dlmkit.errors import UserError
 from dlmkit.evaluation.output_files import OutputRow, read_output_file, write_output_file
-from dlmkit.inference.generation import degeneration, generate, score
+from dlmkit.inference.generation import degeneration, generate, score, special_ids
 from dlmkit.inference.metric_set import registered_metrics
 from dlmkit.interfaces import Batch, Denoiser, Sampler
 from dlmkit.interfaces.stage import STUDENT_ARTIFACT
@@ -90,7 +90,7 @@ class FinalEvaluation:
             if k == 0:
                 seconds = out.seconds / max(1, len(out.rows))
                 tok = self.ctx.dataset.tokenizer
-                self.signals = degeneration(out.ids, data.input_mask, tok.pad_id, {tok.pad_id, tok.cls_id, tok.sep_id})
+                self.signals = degeneration(out.ids, data.input_mask, tok.pad_id, special_ids(tok))
         return seed_rows, seconds
 
     def time_per_sequence(self, model: Denoiser, sampler: Sampler) -> float:

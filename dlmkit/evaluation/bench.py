@@ -24,7 +24,7 @@ from dlmkit.evaluation.bench_compare import headline_metric, student_vs_teacher
 from dlmkit.evaluation.bench_config import BenchConfig
 from dlmkit.evaluation.bench_plan import BenchModels, Planned, plan_points
 from dlmkit.evaluation.bench_points import environment, mean_and_spread, output_stem
-from dlmkit.inference.generation import Generated, degeneration, generate, score
+from dlmkit.inference.generation import Generated, degeneration, generate, score, special_ids
 from dlmkit.inference.metric_set import registered_metrics
 from dlmkit.inference.progress_sampler import ProgressSampler
 from dlmkit.inference.sampler_choice import make_sampler
@@ -169,7 +169,7 @@ def _measure(
 ) -> dict[str, Any]:
     """One point over its seeds: scores per seed, their mean and spread, and time over every sequence made."""
     tok = models.dataset.tokenizer
-    specials = {tok.pad_id, tok.cls_id, tok.sep_id}
+    specials = special_ids(tok)
     count = len(runs[0][1].rows)
     generated = count * len(runs)
     seconds = sum(out.seconds for _, out in runs)

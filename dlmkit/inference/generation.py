@@ -11,7 +11,7 @@ import attrs
 import torch
 
 from dlmkit.data.decoding import output_records
-from dlmkit.interfaces import Batch, Dataset, Denoiser, Metric, NoiseSchedule, Sampler
+from dlmkit.interfaces import Batch, Dataset, Denoiser, Metric, NoiseSchedule, Sampler, Tokenizer
 from dlmkit.interfaces.metric import is_pooled
 
 
@@ -52,6 +52,11 @@ def generate(
         torch.cuda.synchronize()
     seconds = time.perf_counter() - start
     return Generated(rows, seconds, torch.cat(all_ids) if all_ids else torch.empty(0, dtype=torch.long))
+
+
+def special_ids(tok: Tokenizer) -> set[int]:
+    """The ids that are no word: padding, ``[CLS]`` and ``[SEP]`` (never an output's content or a repeat)."""
+    return {tok.pad_id, tok.cls_id, tok.sep_id}
 
 
 def degeneration(ids: torch.Tensor, mask: torch.Tensor, pad_id: int, special_ids: set[int]) -> dict[str, float]:

@@ -61,12 +61,13 @@ class RegressionSpec:
     of the boundary between the chain's row and a neighbour's an output lands; this term asks for the chain's side."""
 
     def __attrs_post_init__(self) -> None:
-        if self.clamp_step > 0 and not (self.rounded and self.target == "teacher_path"):
+        rounded_chain = self.rounded and self.target == "teacher_path"
+        if self.clamp_step > 0 and not rounded_chain:
             raise ValueError(
                 f"'clamp_step' ({self.clamp_step}) limits the rounding of target = \"teacher_path\" with rounded = "
                 "true; set rounded = true, or clamp_step = 0"
             )
-        if self.token_weight > 0.0 and not (self.rounded and self.target == "teacher_path"):
+        if self.token_weight > 0.0 and not rounded_chain:
             raise ValueError(
                 f"'token_weight' ({self.token_weight}) needs target = \"teacher_path\" and rounded = true: only the "
                 "rounded chain writes tokens to classify against; set token_weight = 0 or rounded = true"

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from dlmkit.engine.context import RunContext
 from dlmkit.engine.step_loop import LoopSettings, RunningMeans, run_steps
 from dlmkit.errors import TrainingDiverged, UserError
+from dlmkit.inference.generation import special_ids
 from dlmkit.interfaces import Objective, OneStepGenerator, StageResult
 from dlmkit.interfaces.objective import uses_discriminator
 from dlmkit.interfaces.stage import STUDENT_ARTIFACT
@@ -57,8 +58,8 @@ class Distiller:
                 else TeacherPathTarget(stage.regression, self.state.teacher, ctx.schedule, t_init)
             )
         if stage.repeat_penalty > 0.0:
-            tok = ctx.dataset.tokenizer
-            terms.append(RepeatTerm(stage.repeat_penalty, self.state.teacher, [tok.pad_id, tok.cls_id, tok.sep_id]))
+            excluded = sorted(special_ids(ctx.dataset.tokenizer))
+            terms.append(RepeatTerm(stage.repeat_penalty, self.state.teacher, excluded))
         self.update = DistillUpdate(ctx, name, stage, self.state, self.objective, generator, self.ckpt_dir, terms)
         self.validator = DistillValidator(ctx, name, stage, self.state, self.sampler, t_init, self.best_dir)
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from dlmkit.engine.context import RunContext
 from dlmkit.errors import UserError
-from dlmkit.inference.generation import degeneration, generate, score
+from dlmkit.inference.generation import degeneration, generate, score, special_ids
 from dlmkit.inference.sampler_choice import make_sampler
 from dlmkit.interfaces import Metric, OneStepGenerator
 from dlmkit.objectives.discriminator import HEAD_FILE
@@ -88,7 +88,7 @@ class DistillValidator:
         )
         model.train(was)
         tok = ctx.dataset.tokenizer
-        signals = degeneration(out.ids, data.input_mask, tok.pad_id, {tok.pad_id, tok.cls_id, tok.sep_id})
+        signals = degeneration(out.ids, data.input_mask, tok.pad_id, special_ids(tok))
         name = self.stage.val_metric
         scores = score(out.rows, self.metrics)
         value = teacher_error if self.metric is None else scores[name]
